@@ -1,0 +1,42 @@
+import type { Frame } from '../streams/frame.js';
+import type { Box, RgbImage } from '../vision/image.js';
+
+/** The VisionAIre analytic ids Vigil emits. */
+export type AnalyticId = 'NFV4-FR' | 'NFV4-LPR' | 'NFV4-PC' | 'NFV4-VC' | 'NFV4-CE';
+
+/** Config names of the stream analytics, mapped to their event analytic id. */
+export const ANALYTIC_IDS = {
+  'face-recognition': 'NFV4-FR',
+  'plate-recognition': 'NFV4-LPR',
+  'people-counting': 'NFV4-PC',
+  'vehicle-counting': 'NFV4-VC',
+  'crowd-estimation': 'NFV4-CE',
+} as const satisfies Record<string, AnalyticId>;
+
+export type AnalyticName = keyof typeof ANALYTIC_IDS;
+
+/**
+ * What an analytic found worth an event, before it becomes VisionAIre JSON.
+ * events/ adds event_id, timestamp, stream_address, node_num and the base64 crop.
+ */
+export interface Observation {
+  analyticId: AnalyticId;
+  streamId: string;
+  /** Unix ms of the frame this observation comes from. */
+  timestamp: number;
+  /** The image region the event shows (encoded to JPEG by events/). */
+  crop: { image: RgbImage; box: Box };
+  primaryText: string;
+  secondaryText: string;
+  /** Analytic-specific `pipeline_data` keys (DESIGN.md section 5), without event_id/primary/secondary text. */
+  data: Record<string, unknown>;
+}
+
+/** A per-stream analytic: keeps tracking/line/vote state across the frames of one stream. */
+export interface StreamAnalytic {
+  readonly name: AnalyticName;
+  /** Analyses one sampled frame; returns zero or more observations. Must not throw on bad frames. */
+  process(frame: Frame): Promise<Observation[]>;
+  /** Releases per-stream state (called when the stream is removed or the daemon stops). */
+  close?(): void;
+}

