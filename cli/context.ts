@@ -1,0 +1,33 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { ApiClient } from './client.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/vigil/vigil.yaml';
+
+/** Global CLI options shared by every command that talks to the daemon. */
+export interface GlobalOptions {
+  url?: string;
+  token?: string;
+  config?: string;
+}
+
+/**
+ * Finds the daemon: --url/--token, then VIGIL_URL/VIGIL_ADMIN_TOKEN, then the
+ * config file's server section (readable by root or the vigil group), then defaults.
+ */
+export function resolveClient(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): ApiClient {
+  let url = opts.url ?? env.VIGIL_URL;
+  let token = opts.token ?? env.VIGIL_ADMIN_TOKEN;
+  const file = opts.config ?? env.VIGIL_CONFIG ?? DEFAULT_CONFIG_PATH;
+  if ((!url || !token) && existsSync(file)) {
+    try {
+      const cfg = parseYaml(readFileSync(file, 'utf8')) as { server?: { host?: string; port?: number; admin_token?: string } } | null;
+      const host = cfg?.server?.host && cfg.server.host !== '0.0.0.0' ? cfg.server.host : '127.0.0.1';
+      url ??= `http://${host.includes(':') ? `[${host}]` : host}:${cfg?.server?.port ?? 8090}`;
+      token ??= cfg?.server?.admin_token;
+    } catch {
+      // An unreadable config just means: use the defaults.
+    }
+  }
+  return new ApiClient({ url: url ?? 'http://127.0.0.1:8090', token });
+}

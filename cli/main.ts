@@ -1,0 +1,43 @@
+import { Command } from 'commander';
+import { isVigilError } from '../daemon/errors.js';
+import { VERSION } from '../daemon/version.js';
+import { resolveClient, type GlobalOptions } from './context.js';
+import { registerConfigCommands } from './configCommand.js';
+import { registerDaemonCommand } from './daemonCommand.js';
+import { registerDemoCommand } from './demo.js';
+import { registerEventCommands } from './events.js';
+import { registerStatusCommand } from './status.js';
+import { registerStreamCommands } from './streams.js';
+
+const EX_CONFIG = 78;
+
+const program = new Command();
+program
+  .name('vigil')
+  .description('Vigil edge vision daemon and its command line')
+  .version(VERSION)
+  .option('--url <url>', 'daemon address (default: VIGIL_URL, the config file, or http://127.0.0.1:8090)')
+  .option('--token <token>', 'admin token (default: VIGIL_ADMIN_TOKEN or the config file)')
+  .option('-c, --config <file>', 'config file to find the daemon from (default: VIGIL_CONFIG or /etc/vigil/vigil.yaml)')
+  .showHelpAfterError();
+
+const client = () => resolveClient(program.opts<GlobalOptions>());
+
+registerDaemonCommand(program);
+registerDemoCommand(program);
+registerConfigCommands(program);
+registerStreamCommands(program, client);
+registerStatusCommand(program, client);
+registerEventCommands(program, client);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (isVigilError(err)) {
+    process.stderr.write(`${err.line()}\n`);
+    process.exitCode = err.code === 'VIGIL_ERR_CONFIG' || err.code === 'VIGIL_ERR_CONFIG_READ' ? EX_CONFIG : 1;
+  } else {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,106 @@
+/** JSON schema of vigil.yaml; validated (all errors at once) before anything starts. */
+
+const point = { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, minItems: 2, maxItems: 2 } as const;
+
+const line = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'points'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    points: { type: 'array', items: point, minItems: 2, maxItems: 2 },
+    in: { type: 'string', enum: ['left', 'right', 'Up', 'Down', 'Left', 'Right'] },
+    anchor: { type: 'string', enum: ['bottom-center', 'center', 'top-center'] },
+    hysteresis: { type: 'number', minimum: 0, maximum: 0.5 },
+  },
+} as const;
+
+const polygonArea = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'polygon'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    polygon: { type: 'array', items: point, minItems: 3 },
+    events: { type: 'boolean' },
+    interval_s: { type: 'number', minimum: 0 },
+    anchor: { type: 'string', enum: ['bottom-center', 'center', 'top-center'] },
+    hysteresis: { type: 'number', minimum: 0, maximum: 0.5 },
+  },
+} as const;
+
+export const ANALYTIC_NAMES = ['people-counting', 'vehicle-counting', 'crowd-estimation', 'face-recognition', 'plate-recognition'] as const;
+
+export const streamSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'url'],
+  properties: {
+    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' },
+    name: { type: 'string' },
+    url: { type: 'string', minLength: 1 },
+    enabled: { type: 'boolean', default: true },
+    transport: { type: 'string', enum: ['tcp', 'udp'], default: 'tcp' },
+    fps: { type: 'number', exclusiveMinimum: 0, maximum: 60, default: 5 },
+    loop: { type: 'boolean', default: true },
+    realtime: { type: 'boolean', default: true },
+    keyframes_only: { type: 'boolean', default: false },
+    hwaccel: { type: 'string', enum: ['none', 'cuda', 'jetson', 'vaapi'], default: 'none' },
+    max_width: { type: 'integer', minimum: 64, default: 1280 },
+    stall_timeout_s: { type: 'number', exclusiveMinimum: 0, default: 10 },
+    start_timeout_s: { type: 'number', exclusiveMinimum: 0, default: 20 },
+    backoff_initial_ms: { type: 'integer', minimum: 10, default: 1000 },
+    backoff_max_ms: { type: 'integer', minimum: 10, default: 60000 },
+    analytics: { type: 'array', items: { type: 'string', enum: ANALYTIC_NAMES }, uniqueItems: true, default: ['people-counting'] },
+    lines: { type: 'array', items: line, default: [] },
+    zones: { type: 'array', items: polygonArea, default: [] },
+    areas: { type: 'array', items: polygonArea, default: [] },
+    plate_formats: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    node_num: { type: 'integer', minimum: 0, default: 1 },
+    data_dir: { type: 'string', minLength: 1, default: '/var/lib/vigil' },
+    log_level: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 8090 },
+        admin_token: { type: 'string', minLength: 8 },
+        tokens: { type: 'array', items: { type: 'string', minLength: 8 }, default: [] },
+        heartbeat_s: { type: 'number', exclusiveMinimum: 0, default: 10 },
+      },
+    },
+    models: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        mirror: { type: ['string', 'null'], default: null },
+        manifest: { type: ['string', 'null'], default: null },
+        providers: { type: 'array', items: { type: 'string', enum: ['tensorrt', 'cuda', 'dml', 'coreml', 'cpu'] }, minItems: 1, default: ['cpu'] },
+        intra_op_threads: { type: 'integer', minimum: 0, default: 2 },
+        inter_op_threads: { type: 'integer', minimum: 0, default: 1 },
+        ort_module: { type: ['string', 'null'], default: null },
+        roles: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
+        max_batch: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
+        max_wait_ms: { type: 'number', minimum: 0, default: 5 },
+        queue_depth: { type: 'integer', minimum: 1, default: 8 },
+      },
+    },
+    streams: { type: 'array', items: streamSchema, default: [] },
+    analytics: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: Object.fromEntries(ANALYTIC_NAMES.map((n) => [n, { type: 'object', default: {} }])),
+    },
+  },
+} as const;

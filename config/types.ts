@@ -1,0 +1,73 @@
+import type { AnalyticName } from '../daemon/analytics/types.js';
+
+/** Normalised coordinates in [0,1] of the frame. */
+export type NPoint = [number, number];
+
+export interface LineConfig {
+  name: string;
+  points: [NPoint, NPoint];
+  in?: 'left' | 'right' | 'Up' | 'Down' | 'Left' | 'Right';
+  anchor?: 'bottom-center' | 'center' | 'top-center';
+  hysteresis?: number;
+}
+
+export interface AreaConfig {
+  name: string;
+  polygon: NPoint[];
+  events?: boolean;
+  interval_s?: number;
+  anchor?: 'bottom-center' | 'center' | 'top-center';
+  hysteresis?: number;
+}
+
+/** One camera or file as written in vigil.yaml (and as the API stores it). */
+export interface StreamEntry {
+  id: string;
+  name?: string;
+  url: string;
+  enabled: boolean;
+  transport: 'tcp' | 'udp';
+  fps: number;
+  loop: boolean;
+  /** File sources: read at native speed like a camera. */
+  realtime: boolean;
+  keyframes_only: boolean;
+  hwaccel: 'none' | 'cuda' | 'jetson' | 'vaapi';
+  max_width: number;
+  stall_timeout_s: number;
+  start_timeout_s: number;
+  backoff_initial_ms: number;
+  backoff_max_ms: number;
+  analytics: AnalyticName[];
+  lines: LineConfig[];
+  zones: AreaConfig[];
+  areas: AreaConfig[];
+  plate_formats?: string[];
+}
+
+export interface VigilConfig {
+  node_num: number;
+  data_dir: string;
+  log_level: string;
+  server: {
+    host: string;
+    port: number;
+    admin_token?: string;
+    tokens: string[];
+    heartbeat_s: number;
+  };
+  models: {
+    mirror: string | null;
+    manifest: string | null;
+    providers: string[];
+    intra_op_threads: number;
+    inter_op_threads: number;
+    ort_module: string | null;
+    roles: Record<string, string>;
+    max_batch: number;
+    max_wait_ms: number;
+    queue_depth: number;
+  };
+  streams: StreamEntry[];
+  analytics: Partial<Record<AnalyticName, Record<string, unknown>>>;
+}

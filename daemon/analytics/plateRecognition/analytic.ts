@@ -1,0 +1,186 @@
+import type { Logger } from '../../log.js';
+import { toVigilError } from '../../errors.js';
+import type { Frame } from '../../streams/frame.js';
+import type { Box, RgbImage } from '../../vision/image.js';
+import { cropImage } from '../../vision/preprocess.js';
+import { ByteTracker, type ByteTrackerOptions } from '../tracker/byteTracker.js';
+import type { Observation, StreamAnalytic } from '../types.js';
+import { DedupWindow, KnownPlates, type KnownPlate } from './knownPlates.js';
+import type { PlateReader } from './reader.js';
+import { PlateVote } from './vote.js';
+
+/** Per-stream options of `plate-recognition` (config), with defaults. */
+export interface PlateRecognitionOptions {
+  /** `area_name` of the events. Default ''. */
+  areaName?: string;
+  /** Reads that must agree before a track's plate is announced. Default 3. */
+  minAgreeing?: number;
+  /** The same plate on this stream is not re-announced within this window. Default 300000 (5 min). */
+  dedupWindowMs?: number;
+  /** Watch list with wildcards; a match adds status/tags to the event. */
+  knownPlates?: KnownPlate[];
+  /** Plate reads are attempted at most this often per track (later frames only track). Default 12. */
+  maxReadsPerTrack?: number;
+  /** Reads below this mean character confidence are not voted. Default 0.5. */
+  minReadConfidence?: number;
+  /** Vehicle tracker tunables (ByteTrack). */
+  tracker?: ByteTrackerOptions;
+}
+
+/** Vote state of one tracked vehicle. */
+interface TrackState {
+  vote: PlateVote;
+  attempts: number;
+  announced: boolean;
+  label: string;
+  maxScore: number;
+  first: [number, number];
+  last: [number, number];
+  bestConf: number;
+  crop: RgbImage | null;
+  plateTypes: Map<string, number>;
+}
+
+/** The NFV4-LPR stream analytic: track vehicles, read plates, vote per track, dedup, announce. */
+export interface PlateRecognitionAnalytic extends StreamAnalytic {
+  /** Announces the tracks still pending (end of stream); also called by close(). */
+  flush(timestampMs?: number): Observation[];
+}
+
+/**
+ * Builds the per-stream plate analytic over a shared PlateReader (main builds one
+ * reader per model choice and hands it to every stream that enables plates).
+ */
+export function createPlateRecognition(reader: PlateReader, opts: PlateRecognitionOptions = {}, log?: Logger): PlateRecognitionAnalytic {
+  const minAgreeing = Math.max(1, opts.minAgreeing ?? 3);
+  const maxReads = opts.maxReadsPerTrack ?? 12;
+  const minConf = opts.minReadConfidence ?? 0.5;
+  const areaName = opts.areaName ?? '';
+  const known = new KnownPlates(opts.knownPlates ?? []);
+  const dedup = new DedupWindow(opts.dedupWindowMs ?? 300_000);
+  // Few samples per second at most: new tracks after one hit, and a generous buffer.
+  const tracker = new ByteTracker({ minHits: 1, maxLostMs: 2000, ...opts.tracker });
+  const states = new Map<number, TrackState>();
+  let streamId = '';
+  let lastTs = 0;
+
+  function announce(id: number, st: TrackState, ts: number): Observation | null {
+    st.announced = true;
+    const v = st.vote.result();
+    if (!v || !st.crop) return null;
+    if (dedup.isDuplicate(v.text, ts)) return null;
+    dedup.mark(v.text, ts);
+    const k = known.match(v.text);
+    let plateType = '';
+    let n = 0;
+    for (const [t, c] of st.plateTypes) if (c > n) { n = c; plateType = t; }
+    return {
+      analyticId: 'NFV4-LPR',
+      streamId,
+      timestamp: ts,
+      crop: { image: st.crop, box: [0, 0, st.crop.width, st.crop.height] },
+      primaryText: v.text,
+      secondaryText: st.label,
+      data: {
+        label: st.label,
+        area_name: areaName,
+        direction: direction(st.first, st.last),
+        confidence: round3(st.maxScore),
+        plate_type: plateType,
+        plate_number: v.text,
+        plate_confidence: round3(v.confidence),
+        status: k.status,
+        tags: k.tags,
+        ...(k.known_plate ? { known_plate: k.known_plate } : {}),
+        ...(k.name ? { name: k.name } : {}),
+        track_id: id,
+        reads: v.reads,
+      },
+    };
+  }
+
+  return {
+    name: 'plate-recognition',
+    async process(frame: Frame): Promise<Observation[]> {
+      streamId = frame.streamId;
+      lastTs = frame.timestamp;
+      const out: Observation[] = [];
+      try {
+        const run = { stream: frame.streamId };
+        const dets = await reader.detectVehicles(frame, run);
+        const tracks = tracker.update(dets, frame.timestamp);
+        for (const tr of tracks) {
+          if (tr.detectionIndex < 0) continue;
+          const det = dets[tr.detectionIndex]!;
+          const c = centre(det.box);
+          let st = states.get(tr.id);
+          if (!st) {
+            st = { vote: new PlateVote(), attempts: 0, announced: false, label: det.label, maxScore: 0, first: c, last: c, bestConf: -1, crop: null, plateTypes: new Map() };
+            states.set(tr.id, st);
+          }
+          st.last = c;
+          st.label = tr.label;
+          st.maxScore = Math.max(st.maxScore, det.score);
+          if (st.announced || st.attempts >= maxReads) continue;
+          st.attempts++;
+          const read = await reader.readVehicle(frame, det, run);
+          if (!read || read.confidence < minConf) continue;
+          st.vote.add(read);
+          st.plateTypes.set(read.plate_type, (st.plateTypes.get(read.plate_type) ?? 0) + 1);
+          if (read.confidence > st.bestConf) {
+            st.bestConf = read.confidence;
+            st.crop = cropImage(frame, det.box);
+          }
+          const v = st.vote.result();
+          if (v && v.agreeing >= minAgreeing) {
+            const o = announce(tr.id, st, frame.timestamp);
+            if (o) out.push(o);
+          }
+        }
+        // Tracks that ended: announce what their reads say, even below the agreement bar.
+        for (const id of tracker.removedIds) {
+          const st = states.get(id);
+          states.delete(id);
+          if (st && !st.announced) {
+            const o = announce(id, st, frame.timestamp);
+            if (o) out.push(o);
+          }
+        }
+        for (const id of [...states.keys()]) if (!tracker.all.some((t) => t.id === id)) states.delete(id);
+      } catch (err) {
+        // A bad frame or a dropped inference must not stop the stream.
+        log?.warn({ err: toVigilError(err), stream: frame.streamId }, 'plate recognition failed on a frame');
+      }
+      return out;
+    },
+    flush(timestampMs = lastTs): Observation[] {
+      const out: Observation[] = [];
+      for (const [id, st] of states) {
+        if (st.announced) continue;
+        const o = announce(id, st, timestampMs);
+        if (o) out.push(o);
+      }
+      states.clear();
+      return out;
+    },
+    close(): void {
+      states.clear();
+    },
+  };
+}
+
+function centre(b: Box): [number, number] {
+  return [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
+}
+
+/** Dominant axis of the motion from the first to the last sighting; '' when it barely moved. */
+export function direction(first: [number, number], last: [number, number], minPx = 8): string {
+  const dx = last[0] - first[0], dy = last[1] - first[1];
+  if (Math.max(Math.abs(dx), Math.abs(dy)) < minPx) return '';
+  if (Math.abs(dx) >= Math.abs(dy)) return dx > 0 ? 'Right' : 'Left';
+  return dy > 0 ? 'Down' : 'Up';
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}

@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import { VigilError } from '../../errors.js';
+import type { ModelProvider, ModelRunner } from '../../inference/types.js';
+import { createObjectDetector } from '../../detectors/objectDetector.js';
+import { createPpocrTextDetector } from '../../detectors/ppocrDet.js';
+import { createRetinaPlateDetector } from '../../detectors/retinaPlate.js';
+import { createYolov5PlateDetector } from '../../detectors/yolov5Plate.js';
+import { createDetectorLocalizer, createTextLocalizer, type PlateLocalizer } from './localize.js';
+import { createCctOcr, createLprnetOcr, createPlateRecCnOcr, createPpocrRecOcr, loadPpocrDictionary, type PlateOcr } from './ocr.js';
+import { PLATE_VEHICLE_CLASSES, PlateReader, type PlateReaderOptions } from './reader.js';
+
+/** Which models the plate pipeline uses (manifest names); defaults are the permissive ones. */
+export interface PlateModelsConfig {
+  /** Vehicle detector. Default `yolox_nano`; null reads whole frames only. */
+  vehicleDetector?: string | null;
+  /** Plate localiser: a plate-detector (yolov5-plate / retina-plate, opt-in) or a ppocr-det text detector. Default `ppocrv4_det`. */
+  plateLocalizer?: string;
+  /** OCR chain, tried in order. Default [`plate_ocr_cct_xs_v1_global`, `ppocrv4_rec`]. */
+  ocr?: string[];
+}
+
+/** Permissive defaults: text detector + CCT then PP-OCR. */
+export const DEFAULT_PLATE_MODELS: Required<PlateModelsConfig> = {
+  vehicleDetector: 'yolox_nano',
+  plateLocalizer: 'ppocrv4_det',
+  ocr: ['plate_ocr_cct_xs_v1_global', 'ppocrv4_rec'],
+};
+
+/** The opt-in Chinese pipeline (non-permissive models). */
+export const CN_PLATE_MODELS: Required<PlateModelsConfig> = {
+  vehicleDetector: 'yolox_nano',
+  plateLocalizer: 'plate_detect_yolov5_cn',
+  ocr: ['plate_rec_color_cn'],
+};
+
+/** A localiser for a loaded model, chosen by its family. */
+export function localizerFor(runner: ModelRunner): PlateLocalizer {
+  switch (runner.spec.family) {
+    case 'yolov5-plate': return createDetectorLocalizer(createYolov5PlateDetector(runner));
+    case 'retina-plate': return createDetectorLocalizer(createRetinaPlateDetector(runner));
+    case 'ppocr-det': return createTextLocalizer(createPpocrTextDetector(runner, { maxSide: 640 }));
+    default: throw new VigilError('VIGIL_ERR_CONFIG', `Model ${runner.spec.name} (family ${runner.spec.family}) cannot localise plates`);
+  }
+}
+
+/** An OCR strategy for a loaded model; `assetDir` holds manifest assets (the PP-OCR dictionary). */
+export function ocrFor(runner: ModelRunner, assetDir: string): PlateOcr {
+  const s = runner.spec;
+  if (s.family === 'cct') return createCctOcr(runner);
+  if (s.family === 'ctc') {
+    const dict = s.decode?.dictionary;
+    if (typeof dict === 'string') return createPpocrRecOcr(runner, loadPpocrDictionary(join(assetDir, dict)));
+    if (s.decode?.layout === 'CT') return createLprnetOcr(runner);
+    return createPlateRecCnOcr(runner);
+  }
+  throw new VigilError('VIGIL_ERR_CONFIG', `Model ${s.name} (family ${s.family}) is not a plate OCR model`);
+}
+
+/**
+ * Builds the shared PlateReader from the model provider (main: the InferenceEngine,
+ * `assetDir` = `<dataDir>/models`). One reader serves every stream and the frame sockets.
+ */
+export async function buildPlateReader(models: ModelProvider, assetDir: string, cfg: PlateModelsConfig = {}, opts: PlateReaderOptions = {}): Promise<PlateReader> {
+  const m = { ...DEFAULT_PLATE_MODELS, ...cfg };
+  const classes = opts.vehicleClasses ?? [...PLATE_VEHICLE_CLASSES];
+  const vehicles = m.vehicleDetector ? createObjectDetector(await models.get(m.vehicleDetector), { classes }) : null;
+  const localizer = localizerFor(await models.get(m.plateLocalizer));
+  if (!m.ocr.length) throw new VigilError('VIGIL_ERR_CONFIG', 'plate-recognition needs at least one OCR model');
+  const ocr: PlateOcr[] = [];
+  for (const name of m.ocr) ocr.push(ocrFor(await models.get(name), assetDir));
+  return new PlateReader({ vehicles, localizer, ocr }, opts);
+}

@@ -1,0 +1,214 @@
+import type { RunOptions } from '../../inference/types.js';
+import type { Detection } from '../../detectors/types.js';
+import { iou } from '../../detectors/nms.js';
+import type { Box, RgbImage } from '../../vision/image.js';
+import { cropImage } from '../../vision/preprocess.js';
+import { quadSize, warpQuad, type Quad } from '../../vision/warp.js';
+import { normalisePlate, PLATE_FORMAT_PRESETS, resolveFormats, type PlateFormat, type PlateFormatConfig } from './formats.js';
+import { boxQuad, type PlateLocalizer, type PlateRegion } from './localize.js';
+import type { PlateOcr, PlateTextRead } from './ocr.js';
+
+/** Road vehicles whose plates are read (COCO names). */
+export const PLATE_VEHICLE_CLASSES = ['car', 'motorcycle', 'bus', 'truck'] as const;
+
+/** Anything that finds labelled boxes (createObjectDetector satisfies it). */
+export interface VehicleDetector {
+  detect(img: RgbImage, run?: RunOptions): Promise<Detection[]>;
+}
+
+/** What the reader is built from: main picks the models by manifest/config. */
+export interface PlateReaderDeps {
+  /** Vehicle detector (yolox_nano); null reads plates on the whole frame only. */
+  vehicles: VehicleDetector | null;
+  localizer: PlateLocalizer;
+  /** OCR strategies, tried in order until a read matches a format (e.g. [CCT, PP-OCR rec]). */
+  ocr: PlateOcr[];
+}
+
+/** Reader tunables (config `plate-recognition` options). */
+export interface PlateReaderOptions {
+  /** Plate formats, preset names or `{name, pattern}`. Default: every preset. */
+  formats?: PlateFormatConfig[];
+  /** Drop reads that match no format. Default true. */
+  requireFormat?: boolean;
+  /** Vehicle classes to read. Default car, motorcycle, bus, truck. */
+  vehicleClasses?: string[];
+  /** Minimum vehicle detection score. Default 0.35. */
+  minVehicleScore?: number;
+  /** Vehicles whose box is shorter than this (px) on either side are skipped. Default 32. */
+  minVehicleSize?: number;
+  /** Reads shorter than this are dropped. Default 4. */
+  minChars?: number;
+}
+
+/** The vehicle a plate belongs to. */
+export interface PlateVehicle {
+  label: string;
+  box: Box;
+  confidence: number;
+}
+
+/** One plate read from one image. `text`/`confidence`/`box`/`type` fit frameAnalyzers' PlateReading. */
+export interface PlateResult {
+  /** Plate box in image pixels. */
+  box: Box;
+  corners?: Quad;
+  /** Normalised plate number (A-Z, 0-9, CJK; separators dropped). */
+  text: string;
+  chars: string[];
+  confidences: number[];
+  /** Mean character confidence of the read. */
+  confidence: number;
+  /** Colour (CN models) and `-double`, else `single` / `double`. */
+  plate_type: string;
+  type: string;
+  /** Matched format name, null when none matched (only with requireFormat false). */
+  format: string | null;
+  /** Localisation score. */
+  score: number;
+  /** OCR strategy that produced the read. */
+  ocr: string;
+  vehicle?: PlateVehicle;
+}
+
+/**
+ * Stateless plate reading: vehicles → plate localisation inside each vehicle (whole
+ * frame when none is found) → perspective rectification → OCR chain → normalisation.
+ * Shared by the stream analytic (which adds tracking and the vote) and the frame sockets.
+ */
+export class PlateReader {
+  readonly formats: PlateFormat[];
+  private readonly requireFormat: boolean;
+  private readonly vehicleClasses: Set<string>;
+  private readonly minVehicleScore: number;
+  private readonly minVehicleSize: number;
+  private readonly minChars: number;
+
+  constructor(private readonly deps: PlateReaderDeps, opts: PlateReaderOptions = {}) {
+    this.formats = resolveFormats(opts.formats ?? Object.keys(PLATE_FORMAT_PRESETS));
+    this.requireFormat = opts.requireFormat ?? true;
+    this.vehicleClasses = new Set(opts.vehicleClasses ?? PLATE_VEHICLE_CLASSES);
+    this.minVehicleScore = opts.minVehicleScore ?? 0.35;
+    this.minVehicleSize = opts.minVehicleSize ?? 32;
+    this.minChars = opts.minChars ?? 4;
+  }
+
+  /** Every plate in one image, with its vehicle when one was detected (the `analyze` of the frame sockets). */
+  async read(img: RgbImage, run?: RunOptions): Promise<PlateResult[]> {
+    const vehicles = await this.detectVehicles(img, run);
+    if (vehicles.length === 0) return this.readFrame(img, run);
+    const out: PlateResult[] = [];
+    for (const v of vehicles) {
+      const r = await this.readVehicle(img, v, run);
+      // Overlapping vehicle boxes (car + truck on one object) can find the same plate twice.
+      if (r && !out.some((o) => o.text === r.text || iou(o.box, r.box) > 0.5)) out.push(r);
+    }
+    return out;
+  }
+
+  /** Vehicles of the configured classes, score and size filtered, best first. */
+  async detectVehicles(img: RgbImage, run?: RunOptions): Promise<Detection[]> {
+    if (!this.deps.vehicles) return [];
+    const dets = await this.deps.vehicles.detect(img, run);
+    return dets.filter((d) => this.vehicleClasses.has(d.label) && d.score >= this.minVehicleScore
+      && d.box[2] - d.box[0] >= this.minVehicleSize && d.box[3] - d.box[1] >= this.minVehicleSize);
+  }
+
+  /** The best plate read inside one vehicle box, or null. */
+  async readVehicle(img: RgbImage, vehicle: Detection, run?: RunOptions): Promise<PlateResult | null> {
+    // A little margin: the plate sits on the bumper, at the edge of the box.
+    const [x1, y1, x2, y2] = vehicle.box;
+    const mx = (x2 - x1) * 0.04, my = (y2 - y1) * 0.04;
+    const box: Box = [Math.max(0, x1 - mx), Math.max(0, y1 - my), Math.min(img.width, x2 + mx), Math.min(img.height, y2 + my)];
+    const ox = Math.floor(box[0]), oy = Math.floor(box[1]);
+    const crop = cropImage(img, box);
+    const regions = (await this.deps.localizer.locate(crop, { withinVehicle: true }, run)).map((r) => shiftRegion(r, ox, oy));
+    const reads = await this.readRegions(img, regions, 1, run);
+    const r = reads[0];
+    if (!r) return null;
+    r.vehicle = { label: vehicle.label, box: vehicle.box, confidence: vehicle.score };
+    return r;
+  }
+
+  /** Plates on the whole frame (close-ups, or no vehicle detector). */
+  async readFrame(img: RgbImage, run?: RunOptions): Promise<PlateResult[]> {
+    const regions = await this.deps.localizer.locate(img, { withinVehicle: false }, run);
+    return this.readRegions(img, regions, 8, run);
+  }
+
+  /** Reads regions best first; keeps up to `max` distinct plates. */
+  private async readRegions(img: RgbImage, regions: PlateRegion[], max: number, run?: RunOptions): Promise<PlateResult[]> {
+    const out: PlateResult[] = [];
+    let fallback: PlateResult | null = null;
+    for (const region of regions) {
+      if (out.length >= max) break;
+      const r = await this.readRegion(img, region, run);
+      if (!r) continue;
+      if (r.format === null) {
+        if (!fallback || r.confidence > fallback.confidence) fallback = r;
+        continue;
+      }
+      if (!out.some((o) => o.text === r.text)) out.push(r);
+    }
+    if (out.length === 0 && fallback && !this.requireFormat) out.push(fallback);
+    return out;
+  }
+
+  /** Rectifies one region and runs the OCR chain; the first format-matching read wins. */
+  async readRegion(img: RgbImage, region: PlateRegion, run?: RunOptions): Promise<PlateResult | null> {
+    let best: PlateResult | null = null;
+    for (const ocr of this.deps.ocr) {
+      const raw = await this.ocrRegion(img, region, ocr, run);
+      if (!raw) continue;
+      const n = normalisePlate(raw.chars, raw.confidences, this.formats);
+      if (n.chars.length < this.minChars) continue;
+      const confidence = n.confidences.reduce((a, b) => a + b, 0) / n.confidences.length;
+      const rows = region.double ? '-double' : '';
+      const type = raw.colour ? `${raw.colour}${rows}` : region.double ? 'double' : 'single';
+      const res: PlateResult = {
+        box: region.box, ...(region.corners ? { corners: region.corners } : {}),
+        text: n.text, chars: n.chars, confidences: n.confidences, confidence,
+        plate_type: type, type, format: n.format, score: region.score, ocr: ocr.name,
+      };
+      if (n.format !== null) return res;
+      if (!best || res.confidence > best.confidence) best = res;
+    }
+    return best;
+  }
+
+  private async ocrRegion(img: RgbImage, region: PlateRegion, ocr: PlateOcr, run?: RunOptions): Promise<PlateTextRead | null> {
+    const q = region.corners ?? boxQuad(region.box);
+    const sz = quadSize(q);
+    if (sz.width < 8 || sz.height < 4) return null;
+    const whole = await ocr.read(rectify(img, q), { double: region.double }, run);
+    if (!region.lines || region.lines.length < 2 || normalisePlate(whole.chars, whole.confidences, this.formats).format !== null) return whole;
+    // Two text lines of one plate: read each, join top row first.
+    const chars: string[] = [];
+    const confidences: number[] = [];
+    for (const line of region.lines) {
+      const r = await ocr.read(rectify(img, line), {}, run);
+      chars.push(...r.chars);
+      confidences.push(...r.confidences);
+    }
+    return { text: chars.join(''), chars, confidences, confidence: mean(confidences) };
+  }
+}
+
+function rectify(img: RgbImage, q: Quad): RgbImage {
+  const sz = quadSize(q);
+  return warpQuad(img, q, sz.width, sz.height);
+}
+
+function mean(v: number[]): number {
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0;
+}
+
+function shiftRegion(r: PlateRegion, dx: number, dy: number): PlateRegion {
+  const sq = (q: Quad): Quad => q.map(([x, y]) => [x + dx, y + dy]) as Quad;
+  return {
+    ...r,
+    box: [r.box[0] + dx, r.box[1] + dy, r.box[2] + dx, r.box[3] + dy],
+    ...(r.corners ? { corners: sq(r.corners) } : {}),
+    ...(r.lines ? { lines: r.lines.map(sq) } : {}),
+  };
+}

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { pino } from 'pino';
+import { ModelCatalog } from '../../models/catalog.js';
+import { BUILTIN_MODELS } from '../../models/manifest.js';
+import { mediaPath, modelMirror } from '../../test/helpers/paths.js';
+import { silentLogger, type Logger } from '../log.js';
+import { readImageFile } from '../vision/codec.js';
+import { prepareInput } from '../vision/preprocess.js';
+import { InferenceEngine, type InferenceEngineOptions } from './engine.js';
+
+const dirs: string[] = [];
+const engines: InferenceEngine[] = [];
+function makeEngine(o: Partial<InferenceEngineOptions> = {}): InferenceEngine {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-engine-'));
+  dirs.push(dataDir);
+  const e = new InferenceEngine({ log: silentLogger(), dataDir, mirrorDir: modelMirror(), providers: ['cpu'], threads: { intraOp: 1, interOp: 1 }, ...o });
+  engines.push(e);
+  return e;
+}
+after(async () => {
+  for (const e of engines) await e.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A logger whose JSON lines we can read. */
+function capture(): { log: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({ write(chunk, _e, cb) { for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l)); cb(); } });
+  return { log: pino({ level: 'info' }, sink) as unknown as Logger, lines };
+}
+
+test('asking for cuda first on a machine without it still runs on CPU, and says so once', async () => {
+  const { log, lines } = capture();
+  const engine = makeEngine({ log, providers: ['cuda', 'cpu'] });
+  const a = await engine.get('light_person_detector');
+  const b = await engine.get('yolox_nano');
+  assert.equal(a.provider, 'cpu');
+  assert.equal(b.provider, 'cpu');
+  const warnings = lines.filter((l) => l.provider === 'cuda' && /not available/.test(String(l.msg)));
+  assert.equal(warnings.length, 1, 'the missing provider is logged once, not per model');
+  assert.ok(lines.some((l) => /loaded on cpu/.test(String(l.msg))));
+});
+
+test('one session per model: concurrent gets share one runner', async () => {
+  const engine = makeEngine();
+  const [a, b] = await Promise.all([engine.get('light_person_detector'), engine.forRole('person-detector').then(() => engine.get('light_person_detector'))]);
+  assert.equal(a, b);
+});
+
+test('model errors are clear: unknown name, missing file, wrong input shape for its family', async () => {
+  const engine = makeEngine();
+  await assert.rejects(engine.get('no_such_model'), { code: 'VIGIL_ERR_MODEL_UNKNOWN' });
+  const yolox = BUILTIN_MODELS.find((m) => m.name === 'yolox_nano')!;
+  const catalog = new ModelCatalog([
+    { ...yolox, name: 'absent', file: 'absent.onnx' },
+    { ...yolox, name: 'yolox_wrong_size', input: { ...yolox.input, width: 640, height: 640 } },
+  ]);
+  const e2 = makeEngine({ catalog });
+  await assert.rejects(e2.get('absent'), (err: Error & { code?: string }) => err.code === 'VIGIL_ERR_MODEL_MISSING' && /absent\.onnx/.test(err.message));
+  await assert.rejects(e2.get('yolox_wrong_size'), (err: Error & { code?: string }) => err.code === 'VIGIL_ERR_MODEL_SHAPE' && /416/.test(err.message));
+  await assert.rejects(engine.forRole('plate-detector'), (err: Error & { code?: string }) => err.code === 'VIGIL_ERR_MODEL_UNKNOWN' && /plate_detect_yolov5_cn/.test(err.message));
+});
+
+test('frames from several callers are batched on a dynamic-batch model, with the same answers as alone', async () => {
+  const engine = makeEngine({ batch: { maxBatch: 4, maxWaitMs: 50 } });
+  const ocr = await engine.get('plate_ocr_cct_xs_v1_global');
+  const a = await readImageFile(mediaPath('plate_crop_latin_KRW301.png'));
+  const b = await readImageFile(mediaPath('plate_crop_latin_AD799KB.png'));
+  const read = (out: Record<string, ort.Tensor>): string => {
+    const t = out['Identity:0']!;
+    const [, slots, n] = t.dims as [number, number, number];
+    const d = t.data as Float32Array;
+    let s = '';
+    for (let i = 0; i < slots; i++) {
+      let best = 0;
+      for (let c = 1; c < n; c++) if (d[i * n + c]! > d[i * n + best]!) best = c;
+      s += ocr.spec.labels![best];
+    }
+    return s.replace(/_+$/, '');
+  };
+  const alone = read(await ocr.run({ input: prepareInput(a, ocr.spec.input).tensor }));
+  assert.equal(alone, 'KRW301');
+  const before = engine.metrics().find((m) => m.model === ocr.spec.name)!;
+  const imgs = [a, b, a, b];
+  const outs = await Promise.all(imgs.map((img, i) => ocr.run({ input: prepareInput(img, ocr.spec.input).tensor }, { stream: `cam${i}` })));
+  assert.deepEqual(outs.map(read), ['KRW301', 'AD799KB', 'KRW301', 'AD799KB']);
+  const m = engine.metrics().find((x) => x.model === ocr.spec.name)!;
+  assert.equal(m.inferences - before.inferences, 4);
+  assert.ok(m.batches - before.batches < 4, `4 frames in ${m.batches - before.batches} batches`);
+});
+
+test('when inference cannot keep up, the oldest frames of the busiest stream are dropped and counted', async () => {
+  const engine = makeEngine({ queueDepth: 2 });
+  const det = await engine.get('yolox_nano');
+  const img = await readImageFile(mediaPath('coco_cars_freeway_000000001532.jpg'));
+  // One stream floods 12 frames at once; another sends one.
+  const flood = Array.from({ length: 12 }, () => det.run({ images: prepareInput(img, det.spec.input).tensor }, { stream: 'flood' }).then(() => 'ok', (e: { code?: string }) => e.code));
+  const calm = det.run({ images: prepareInput(img, det.spec.input).tensor }, { stream: 'calm' }).then(() => 'ok', (e: { code?: string }) => e.code);
+  const results = await Promise.all([...flood, calm]);
+  const dropped = results.filter((r) => r === 'VIGIL_ERR_INFERENCE_DROPPED').length;
+  assert.ok(dropped >= 9, `dropped ${dropped}`);
+  assert.equal(await calm, 'ok', 'the calm stream is not starved by the flooding one');
+  assert.equal(results.filter((r) => r !== 'ok' && r !== 'VIGIL_ERR_INFERENCE_DROPPED').length, 0);
+  const m = engine.metrics().find((x) => x.model === 'yolox_nano')!;
+  assert.equal(m.drops, dropped);
+  assert.equal(m.dropsByStream.flood, dropped);
+  assert.equal(m.queueDepth, 0);
+  assert.ok(m.p50Ms > 0 && m.p99Ms >= m.p50Ms);
+});
+
+test('inference runs off the event loop: timers keep firing during a burst of runs', async () => {
+  const engine = makeEngine({ queueDepth: 64 });
+  const det = await engine.get('nanodet_m_416');
+  const img = await readImageFile(mediaPath('coco_cars_freeway_000000001532.jpg'));
+  let ticks = 0;
+  const iv = setInterval(() => ticks++, 1);
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: 8 }, () => det.run({ 'input.1': prepareInput(img, det.spec.input).tensor })));
+  const elapsed = performance.now() - t0;
+  clearInterval(iv);
+  // A blocked loop would fire ~8 times (once between runs); a free one fires about once a ms.
+  assert.ok(ticks > elapsed / 10, `${ticks} timer ticks in ${elapsed.toFixed(0)} ms`);
+});
+
+test('stop() rejects later calls clearly', async () => {
+  const engine = makeEngine();
+  const r = await engine.get('light_person_detector');
+  await engine.stop();
+  await assert.rejects(r.run({ images: new ort.Tensor('float32', new Float32Array(3 * 192 * 192), [1, 3, 192, 192]) }), { code: 'VIGIL_ERR_INFERENCE_STOPPED' });
+  await assert.rejects(engine.get('yolox_nano'), { code: 'VIGIL_ERR_INFERENCE_STOPPED' });
+});

@@ -1,0 +1,155 @@
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { VigilError, isVigilError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { ModelCatalog } from '../../models/catalog.js';
+import { ensureModel } from '../../models/fetcher.js';
+import type { ModelMetrics } from './metrics.js';
+import { QueuedModelRunner, startSessionWorker } from './modelRunner.js';
+import { checkModelShape } from './shapeCheck.js';
+import type { ModelProvider, ModelRole, ModelRunner, ModelSpec } from './types.js';
+
+/** What main hands the engine (config `inference:` plus paths). */
+export interface InferenceEngineOptions {
+  log: Logger;
+  /** Model cache lives in `<dataDir>/models`; a user manifest may sit at `<dataDir>/models.yaml`. */
+  dataDir: string;
+  /** Take model bytes from this directory (default: VIGIL_MODEL_MIRROR). */
+  mirrorDir?: string;
+  /** Execution providers in order of preference, e.g. ['tensorrt','cuda','cpu']; cpu is always the floor. */
+  providers: string[];
+  /** ORT threads per session (default intraOp = half the cores, interOp = 1). */
+  threads?: { intraOp: number; interOp: number };
+  /** Model per role; unset roles use the manifest defaults. */
+  roles?: Partial<Record<ModelRole, string>>;
+  /** Batching for dynamic-batch models (default maxBatch 4, maxWaitMs 4). */
+  batch?: { maxBatch: number; maxWaitMs: number };
+  /** Frames waiting per model before the oldest are dropped (default 8). */
+  queueDepth?: number;
+  /** Load onnxruntime from a custom build (module path or absolute path of its index.js). */
+  ortModulePath?: string;
+  /** Extra manifest files (YAML/JSON) besides `<dataDir>/models.{yaml,json}`. */
+  manifestPaths?: string[];
+  /** Fetch missing models at load (default true); false: a missing model is VIGIL_ERR_MODEL_MISSING. */
+  fetch?: boolean;
+  /** A ready catalog instead of loading one (tests). */
+  catalog?: ModelCatalog;
+}
+
+/** Loads each model once (lazily, on first ask), shares it, and reports its metrics. */
+export class InferenceEngine implements ModelProvider {
+  readonly catalog: ModelCatalog;
+  private readonly loading = new Map<string, Promise<QueuedModelRunner>>();
+  private readonly loaded = new Map<string, QueuedModelRunner>();
+  /** Providers found unavailable on this machine: logged once, then skipped. */
+  private readonly unavailable = new Set<string>();
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: InferenceEngineOptions) {
+    this.log = opts.log.child({ component: 'inference' });
+    this.catalog = opts.catalog ?? ModelCatalog.load({ dataDir: opts.dataDir, extraPaths: opts.manifestPaths });
+    if (!opts.providers.length) throw new VigilError('VIGIL_ERR_CONFIG', 'inference.providers must name at least one execution provider (e.g. [cpu])');
+  }
+
+  /** The shared runner of a model, loading it (fetch, verify, session, warm-up) on first use. */
+  get(name: string): Promise<ModelRunner> {
+    return this.getQueued(name);
+  }
+
+  /** The configured (or default) model of a role. */
+  forRole(role: ModelRole): Promise<ModelRunner> {
+    try {
+      return this.get(this.catalog.nameForRole(role, this.opts.roles));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The spec a role resolves to, without loading it. */
+  specForRole(role: ModelRole): ModelSpec {
+    return this.catalog.get(this.catalog.nameForRole(role, this.opts.roles));
+  }
+
+  /** Per-model metrics of every loaded model. */
+  metrics(): ModelMetrics[] {
+    return [...this.loaded.values()].map((r) => r.metrics());
+  }
+
+  /** Unloads every model (queued frames are rejected with VIGIL_ERR_INFERENCE_STOPPED). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const all = await Promise.allSettled([...this.loading.values()]);
+    await Promise.allSettled(all.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+    this.loaded.clear();
+    this.loading.clear();
+  }
+
+  private getQueued(name: string): Promise<QueuedModelRunner> {
+    if (this.stopped) return Promise.reject(new VigilError('VIGIL_ERR_INFERENCE_STOPPED'));
+    let p = this.loading.get(name);
+    if (!p) {
+      p = this.load(name);
+      this.loading.set(name, p);
+      // A failed load may be retried later (e.g. after the file is fixed).
+      p.catch(() => this.loading.delete(name));
+    }
+    return p;
+  }
+
+  private async load(name: string): Promise<QueuedModelRunner> {
+    const spec = this.catalog.get(name);
+    const log = this.log.child({ model: name });
+    if (!spec.permissive) log.warn({ licence: spec.licence }, `model ${name} is not under a permissive licence: ${spec.licence}`);
+    const mirrorDir = this.opts.mirrorDir ?? process.env.VIGIL_MODEL_MIRROR;
+    let path: string;
+    try {
+      path = await ensureModel(spec, this.opts.fetch === false ? { dataDir: this.opts.dataDir, mirrorDir: '/nonexistent-no-fetch' } : { dataDir: this.opts.dataDir, mirrorDir, log: this.log });
+    } catch (err) {
+      if (isVigilError(err) && err.code === 'VIGIL_ERR_MODEL_HASH') throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      throw new VigilError('VIGIL_ERR_MODEL_MISSING', `Model ${name} (${spec.file}) is not in ${this.opts.dataDir}/models and could not be fetched: ${why}`, { model: name });
+    }
+    const threads = this.opts.threads ?? { intraOp: Math.max(1, Math.floor(availableParallelism() / 2)), interOp: 1 };
+    const { worker, ready } = await startSessionWorker({
+      modelPath: path, providers: this.opts.providers, unavailable: [...this.unavailable], threads, ortModulePath: this.opts.ortModulePath,
+    });
+    for (const s of ready.skipped) {
+      if (this.unavailable.has(s.provider)) continue;
+      this.unavailable.add(s.provider);
+      this.log.warn({ provider: s.provider, reason: s.reason }, `execution provider ${s.provider} is not available here: skipped`);
+    }
+    let dynamicBatch: boolean;
+    try {
+      dynamicBatch = checkModelShape(spec, ready.inputs, ready.outputs).dynamicBatch && spec.dynamicBatch !== false;
+    } catch (err) {
+      await worker.terminate();
+      throw err;
+    }
+    const b = this.opts.batch ?? { maxBatch: 4, maxWaitMs: 4 };
+    const runner = new QueuedModelRunner(spec, ready.provider, worker, ready.inputs, ready.outputs, dynamicBatch,
+      { maxBatch: Math.max(1, b.maxBatch), maxWaitMs: Math.max(0, b.maxWaitMs), queueDepth: Math.max(1, this.opts.queueDepth ?? 8) }, log);
+    try {
+      await warmUp(runner, spec);
+    } catch (err) {
+      await runner.close();
+      throw new VigilError('VIGIL_ERR_MODEL_SHAPE', `Model ${name} failed its warm-up run: ${(err as Error).message}`);
+    }
+    if (this.stopped) { await runner.close(); throw new VigilError('VIGIL_ERR_INFERENCE_STOPPED'); }
+    this.loaded.set(name, runner);
+    log.info({ provider: ready.provider, dynamicBatch, threads }, `model ${name} loaded on ${ready.provider}`);
+    return runner;
+  }
+}
+
+/** One zero-filled run at the manifest's input size, so the first real frame is not slow. */
+async function warmUp(runner: QueuedModelRunner, spec: ModelSpec): Promise<void> {
+  if (runner.inputs.length !== 1) return;
+  const { width: w, height: h, layout, dtype } = spec.input;
+  const dims = layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3];
+  const n = 3 * w * h;
+  const t = dtype === 'uint8' ? new ort.Tensor('uint8', new Uint8Array(n), dims) : new ort.Tensor('float32', new Float32Array(n), dims);
+  await runner.run({ [spec.input.name]: t }, { stream: '__warmup__' });
+  runner.stats.inferences = 0;
+  runner.stats.batches = 0;
+}

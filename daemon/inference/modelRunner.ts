@@ -1,0 +1,238 @@
+import { Worker } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { VigilError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { ModelStats, type ModelMetrics } from './metrics.js';
+import type { ModelRunner, ModelSpec, RunOptions } from './types.js';
+import type { ValueMeta, WireTensor, WorkerInit, WorkerReply } from './workerProtocol.js';
+
+/** Queueing and batching settings of one model. */
+export interface QueueSettings {
+  /** Largest batch for dynamic-batch models (1 disables batching). */
+  maxBatch: number;
+  /** How long the first queued frame may wait for others to fill a batch. */
+  maxWaitMs: number;
+  /** Most frames waiting (not yet running) for this model; beyond it the oldest are dropped. */
+  queueDepth: number;
+}
+
+interface Pending {
+  feeds: Record<string, ort.Tensor>;
+  stream: string;
+  /** Shape key: only frames of equal input shapes are batched together. */
+  key: string;
+  t0: number;
+  resolve: (out: Record<string, ort.Tensor>) => void;
+  reject: (err: Error) => void;
+}
+
+const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './sessionWorker.ts' : './sessionWorker.js', import.meta.url);
+
+/** Starts a session worker and waits until the model is loaded (or fails clearly). */
+export async function startSessionWorker(init: Omit<WorkerInit, 'kind'>): Promise<{ worker: Worker; ready: Extract<WorkerReply, { kind: 'ready' }> }> {
+  // Under tsx (tests, dev) a worker must register the TypeScript loader itself.
+  const worker = workerUrl.pathname.endsWith('.ts')
+    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`, { eval: true })
+    : new Worker(workerUrl);
+  worker.unref();
+  const reply = await new Promise<WorkerReply>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.postMessage({ kind: 'init', ...init } satisfies WorkerInit);
+  }).catch((err: Error) => ({ kind: 'init-error' as const, code: 'VIGIL_ERR_MODEL_LOAD' as const, message: err.message }));
+  if (reply.kind !== 'ready') {
+    await worker.terminate();
+    const msg = reply.kind === 'init-error' ? reply.message : `unexpected reply ${reply.kind}`;
+    const err = new VigilError('VIGIL_ERR_MODEL_LOAD', msg);
+    (err as VigilError & { skipped?: unknown }).skipped = 'skipped' in reply ? reply.skipped : undefined;
+    throw err;
+  }
+  worker.removeAllListeners('error');
+  return { worker, ready: reply };
+}
+
+/**
+ * A loaded model: one session in one worker thread, one batch in flight, a
+ * bounded queue in front (oldest frame of the busiest stream dropped when full),
+ * and batching of equal-shaped frames for dynamic-batch models.
+ */
+export class QueuedModelRunner implements ModelRunner {
+  private readonly queue: Pending[] = [];
+  private busy = false;
+  private timer: NodeJS.Timeout | undefined;
+  private nextId = 1;
+  private readonly inflight = new Map<number, { items: Pending[] }>();
+  private closed = false;
+  readonly stats = new ModelStats();
+
+  constructor(
+    readonly spec: ModelSpec,
+    readonly provider: string,
+    private readonly worker: Worker,
+    readonly inputs: ValueMeta[],
+    readonly outputs: ValueMeta[],
+    readonly dynamicBatch: boolean,
+    private readonly settings: QueueSettings,
+    private readonly log: Logger,
+  ) {
+    worker.on('message', (m: WorkerReply) => this.onReply(m));
+    worker.on('error', (err) => this.failAll(new VigilError('VIGIL_ERR_MODEL_LOAD', `Session worker of ${spec.name} crashed: ${err.message}`)));
+    worker.on('exit', () => this.failAll(new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${spec.name} is unloaded`)));
+  }
+
+  /** Queues one request; resolves with its outputs (batch dimension 1 when batched). */
+  run(feeds: Record<string, ort.Tensor>, opts: RunOptions = {}): Promise<Record<string, ort.Tensor>> {
+    if (this.closed) return Promise.reject(new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${this.spec.name} is unloaded`));
+    return new Promise((resolve, reject) => {
+      let key = '';
+      for (const [k, t] of Object.entries(feeds)) key += `${k}:${t.type}:${t.dims.join('x')};`;
+      const stream = opts.stream ?? '';
+      if (this.queue.length >= this.settings.queueDepth) this.dropOne(stream);
+      this.queue.push({ feeds, stream, key, t0: performance.now(), resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Current numbers for the status API. */
+  metrics(): ModelMetrics {
+    return this.stats.snapshot(this.spec.name, this.provider, this.queue.length);
+  }
+
+  /** Rejects what is queued, lets the running batch finish, then ends the worker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const p of this.queue.splice(0)) p.reject(new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${this.spec.name} is unloaded`));
+    const exited = new Promise<void>((r) => this.worker.once('exit', () => r()));
+    this.worker.postMessage({ kind: 'close' });
+    const timeout = new Promise<void>((r) => setTimeout(r, 2000).unref());
+    await Promise.race([new Promise<void>((r) => this.worker.once('message', (m: WorkerReply) => m.kind === 'closed' && r())), timeout]);
+    await this.worker.terminate();
+    await exited;
+  }
+
+  /** Drops the oldest queued frame of the stream with the most frames waiting (the caller's on a tie). */
+  private dropOne(caller: string): void {
+    const counts = new Map<string, number>();
+    for (const p of this.queue) counts.set(p.stream, (counts.get(p.stream) ?? 0) + 1);
+    let victim = caller;
+    let most = counts.get(caller) ?? 0;
+    for (const [s, n] of counts) if (n > most) { most = n; victim = s; }
+    const i = this.queue.findIndex((p) => p.stream === victim);
+    const [p] = this.queue.splice(i < 0 ? 0 : i, 1);
+    if (!p) return;
+    this.stats.recordDrop(p.stream);
+    p.reject(new VigilError('VIGIL_ERR_INFERENCE_DROPPED', `Frame of ${p.stream || 'a caller'} dropped: ${this.spec.name} cannot keep up (queue depth ${this.settings.queueDepth})`));
+  }
+
+  private pump(): void {
+    if (this.busy || this.closed || this.queue.length === 0) return;
+    const first = this.queue[0]!;
+    const batching = this.dynamicBatch && this.settings.maxBatch > 1;
+    if (batching) {
+      let same = 0;
+      for (const p of this.queue) if (p.key === first.key) same++;
+      const waited = performance.now() - first.t0;
+      if (same < this.settings.maxBatch && waited < this.settings.maxWaitMs) {
+        if (!this.timer) this.timer = setTimeout(() => { this.timer = undefined; this.pump(); }, Math.max(0, this.settings.maxWaitMs - waited));
+        return;
+      }
+    }
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    const items: Pending[] = [];
+    const max = batching ? this.settings.maxBatch : 1;
+    for (let i = 0; i < this.queue.length && items.length < max; ) {
+      if (this.queue[i]!.key === first.key) items.push(this.queue.splice(i, 1)[0]!);
+      else i++;
+    }
+    this.send(items);
+  }
+
+  private send(items: Pending[]): void {
+    const id = this.nextId++;
+    const feeds: Record<string, WireTensor> = {};
+    const transfer: ArrayBuffer[] = [];
+    try {
+      for (const name of Object.keys(items[0]!.feeds)) {
+        const wire = items.length === 1 ? wireOf(items[0]!.feeds[name]!) : concat(items.map((p) => p.feeds[name]!));
+        feeds[name] = wire;
+        const buf = (wire.data as Float32Array).buffer;
+        // Transfer only buffers we own (a concat, or a tensor that spans its whole buffer).
+        if (buf instanceof ArrayBuffer && (items.length > 1 || (wire.data as Float32Array).byteLength === buf.byteLength) && !transfer.includes(buf)) transfer.push(buf);
+      }
+    } catch (err) {
+      for (const p of items) p.reject(err as Error);
+      return this.pump();
+    }
+    this.busy = true;
+    this.inflight.set(id, { items });
+    this.worker.postMessage({ kind: 'run', id, feeds }, transfer);
+  }
+
+  private onReply(m: WorkerReply): void {
+    if (m.kind !== 'result' && m.kind !== 'run-error') return;
+    const job = this.inflight.get(m.id);
+    if (!job) return;
+    this.inflight.delete(m.id);
+    this.busy = false;
+    const { items } = job;
+    if (m.kind === 'run-error') {
+      this.stats.errors++;
+      const err = new VigilError('VIGIL_ERR_MODEL_SHAPE', `${this.spec.name} refused the input: ${m.message}`);
+      for (const p of items) p.reject(err);
+    } else {
+      this.stats.recordBatch(m.ms, items.length);
+      const now = performance.now();
+      for (let i = 0; i < items.length; i++) {
+        const p = items[i]!;
+        try {
+          p.resolve(items.length === 1 ? toTensors(m.outputs) : slice(m.outputs, i, items.length));
+          this.stats.recordTotal(now - p.t0);
+        } catch (err) {
+          p.reject(err as Error);
+        }
+      }
+    }
+    this.pump();
+  }
+
+  private failAll(err: Error): void {
+    this.closed = true;
+    for (const { items } of this.inflight.values()) for (const p of items) p.reject(err);
+    this.inflight.clear();
+    for (const p of this.queue.splice(0)) p.reject(err);
+  }
+}
+
+function wireOf(t: ort.Tensor): WireTensor {
+  return { type: t.type, dims: [...t.dims], data: t.data as Float32Array };
+}
+
+/** Stacks equal-shaped [1,...] tensors into one [n,...] tensor. */
+function concat(ts: ort.Tensor[]): WireTensor {
+  const first = ts[0]!;
+  const per = (first.data as Float32Array).length;
+  const Ctor = (first.data as Float32Array).constructor as new (n: number) => Float32Array;
+  const data = new Ctor(per * ts.length);
+  ts.forEach((t, i) => data.set(t.data as Float32Array, i * per));
+  return { type: first.type, dims: [ts.length, ...first.dims.slice(1)], data };
+}
+
+function toTensors(outs: Record<string, WireTensor>): Record<string, ort.Tensor> {
+  const r: Record<string, ort.Tensor> = {};
+  for (const [k, t] of Object.entries(outs)) r[k] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
+  return r;
+}
+
+/** The i-th of n items of batched outputs, as views (no copy). */
+function slice(outs: Record<string, WireTensor>, i: number, n: number): Record<string, ort.Tensor> {
+  const r: Record<string, ort.Tensor> = {};
+  for (const [k, t] of Object.entries(outs)) {
+    if (t.dims[0] !== n) throw new VigilError('VIGIL_ERR_MODEL_SHAPE', `Output ${k} [${t.dims.join(',')}] has no batch dimension of ${n}`);
+    const data = t.data as Float32Array;
+    const per = data.length / n;
+    r[k] = new ort.Tensor(t.type as 'float32', data.subarray(i * per, (i + 1) * per), [1, ...t.dims.slice(1)]);
+  }
+  return r;
+}

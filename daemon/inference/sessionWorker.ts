@@ -1,0 +1,91 @@
+// One ORT session in its own thread: session.run in onnxruntime-node is synchronous
+// native code, so running it here keeps the daemon's event loop free.
+import { parentPort } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { isAbsolute } from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+import type { ValueMeta, WireTensor, WorkerInit, WorkerReply, WorkerRequest } from './workerProtocol.js';
+
+let ort: typeof Ort;
+let session: Ort.InferenceSession | undefined;
+
+function post(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
+  parentPort!.postMessage(msg, transfer);
+}
+
+async function loadOrt(modulePath?: string): Promise<typeof Ort> {
+  if (!modulePath) return (await import('onnxruntime-node')) as typeof Ort;
+  const spec = isAbsolute(modulePath) ? pathToFileURL(modulePath).href : modulePath;
+  const m = (await import(spec)) as typeof Ort & { default?: typeof Ort };
+  return m.InferenceSession ? m : (m.default as typeof Ort);
+}
+
+function toOrt(t: WireTensor): Ort.Tensor {
+  return new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
+}
+
+async function init(msg: WorkerInit): Promise<void> {
+  try {
+    ort = await loadOrt(msg.ortModulePath);
+  } catch (err) {
+    post({ kind: 'init-error', code: 'VIGIL_ERR_MODEL_LOAD', message: `Cannot load onnxruntime from ${msg.ortModulePath}: ${(err as Error).message}` });
+    return;
+  }
+  const skipped: { provider: string; reason: string }[] = [];
+  const base = {
+    intraOpNumThreads: msg.threads.intraOp,
+    interOpNumThreads: msg.threads.interOp,
+    executionMode: 'sequential' as const,
+    graphOptimizationLevel: 'all' as const,
+    logSeverityLevel: 3 as const,
+  };
+  // Execution providers in config order: each one that cannot start is skipped; cpu is the floor.
+  const order = msg.providers.filter((p) => !msg.unavailable.includes(p));
+  if (!order.includes('cpu')) order.push('cpu');
+  let lastErr = '';
+  for (const provider of order) {
+    try {
+      const eps = provider === 'cpu' ? ['cpu'] : [provider, 'cpu'];
+      session = await ort.InferenceSession.create(msg.modelPath, { ...base, executionProviders: eps });
+      const meta = (list: readonly Ort.InferenceSession.ValueMetadata[]): ValueMeta[] =>
+        list.map((m) => ({ name: m.name, type: m.isTensor ? m.type : 'non-tensor', shape: m.isTensor ? [...m.shape] : [] }));
+      post({ kind: 'ready', provider, skipped, inputs: meta(session.inputMetadata), outputs: meta(session.outputMetadata) });
+      return;
+    } catch (err) {
+      lastErr = (err as Error).message.split('\n')[0] ?? '';
+      if (provider !== 'cpu') skipped.push({ provider, reason: lastErr });
+    }
+  }
+  post({ kind: 'init-error', code: 'VIGIL_ERR_MODEL_LOAD', message: `onnxruntime cannot load ${msg.modelPath}: ${lastErr}`, skipped });
+}
+
+async function run(msg: Extract<WorkerRequest, { kind: 'run' }>): Promise<void> {
+  try {
+    const feeds: Record<string, Ort.Tensor> = {};
+    for (const [k, t] of Object.entries(msg.feeds)) feeds[k] = toOrt(t);
+    const t0 = performance.now();
+    const out = await session!.run(feeds);
+    const ms = performance.now() - t0;
+    const outputs: Record<string, WireTensor> = {};
+    const transfer: ArrayBuffer[] = [];
+    for (const [k, t] of Object.entries(out)) {
+      const data = t.data as Float32Array;
+      outputs[k] = { type: t.type, dims: [...t.dims], data };
+      if (data.buffer instanceof ArrayBuffer && !transfer.includes(data.buffer)) transfer.push(data.buffer);
+    }
+    post({ kind: 'result', id: msg.id, outputs, ms }, transfer);
+  } catch (err) {
+    post({ kind: 'run-error', id: msg.id, message: (err as Error).message.split('\n')[0] ?? String(err) });
+  }
+}
+
+parentPort!.on('message', (msg: WorkerRequest) => {
+  if (msg.kind === 'init') void init(msg);
+  else if (msg.kind === 'run') void run(msg);
+  else if (msg.kind === 'close') {
+    void (async () => {
+      try { await session?.release(); } catch { /* closing anyway */ }
+      post({ kind: 'closed' });
+    })();
+  }
+});

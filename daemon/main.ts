@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StreamEntry, VigilConfig } from '../config/types.js';
+import { createAnalyticsFactory } from './analytics/registry.js';
+import { buildEvent } from './events/eventBuilder.js';
+import { InferenceEngine } from './inference/engine.js';
+import type { ModelRole } from './inference/types.js';
+import type { Logger } from './log.js';
+import { AnalyticsPipeline } from './pipeline.js';
+import { registerAdminRoutes } from './server/adminRoutes.js';
+import { createServer, type VigilServer } from './server/server.js';
+import { openDatabase, type Db } from './store/database.js';
+import { EventStore } from './store/eventStore.js';
+import { StreamStore } from './store/streamStore.js';
+import { StreamRegistry } from './streamRegistry.js';
+import { VERSION } from './version.js';
+
+export interface DaemonOptions {
+  configFile?: string;
+}
+
+/** The assembled daemon: every part built from config, started in order, stopped in reverse. */
+export interface Daemon {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Applies a re-read config: streams and log level live; the rest is logged as needing a restart. */
+  reload(next: VigilConfig): Promise<void>;
+  healthy(): boolean;
+  streamCount(): number;
+  /** `http://host:port` the server listens on (after start). */
+  address(): string;
+  readonly parts: DaemonParts;
+}
+
+export interface DaemonParts {
+  config: VigilConfig;
+  db: Db;
+  events: EventStore;
+  engine: InferenceEngine;
+  server: VigilServer;
+  pipeline: AnalyticsPipeline;
+  streams: StreamRegistry;
+}
+
+/** Builds every part from config (DESIGN.md section 3.1); nothing runs until start(). */
+export async function createDaemon(config: VigilConfig, log: Logger, _opts: DaemonOptions = {}): Promise<Daemon> {
+  const startedAt = Date.now();
+  const db = openDatabase(join(config.data_dir, 'vigil.db'));
+  const events = new EventStore(db);
+  const streamStore = new StreamStore<StreamEntry>(db);
+  const adminToken = config.server.admin_token ?? loadOrCreateAdminToken(config.data_dir, log);
+
+  const engine = new InferenceEngine({
+    log,
+    dataDir: config.data_dir,
+    mirrorDir: config.models.mirror ?? undefined,
+    providers: config.models.providers,
+    threads: { intraOp: config.models.intra_op_threads, interOp: config.models.inter_op_threads },
+    roles: config.models.roles as Partial<Record<ModelRole, string>>,
+    batch: { maxBatch: config.models.max_batch, maxWaitMs: config.models.max_wait_ms },
+    queueDepth: config.models.queue_depth,
+    ortModulePath: config.models.ort_module ?? undefined,
+    manifestPaths: config.models.manifest ? [config.models.manifest] : undefined,
+  });
+
+  const server = createServer({
+    host: config.server.host,
+    port: config.server.port,
+    tokens: config.server.tokens,
+    adminToken,
+    heartbeatS: config.server.heartbeat_s,
+    log,
+    store: events,
+  });
+
+  const createAnalytics = createAnalyticsFactory({ config, engine, db, log });
+  const pipelineLog = log.child({ component: 'events' });
+  const pipeline = new AnalyticsPipeline({
+    log,
+    createAnalytics,
+    emit: async (obs, stream) => {
+      // Store before publish (DESIGN.md section 1): the row id is the event's seq.
+      try {
+        const { event, crop } = await buildEvent(obs, { nodeNum: config.node_num, streamAddress: stream.url });
+        const seq = await events.write(event, crop);
+        server.publish(event, seq);
+      } catch (err) {
+        pipelineLog.error({ err, stream: stream.id, analytic: obs.analyticId }, 'event could not be stored; not published');
+      }
+    },
+  });
+
+  const streams = new StreamRegistry({
+    log,
+    store: streamStore,
+    pipeline,
+    onHealth: (health) => server.publishControl({ type: 'status', stream_id: health.id, ...health }),
+  });
+  streams.loadConfig(config.streams);
+
+  registerAdminRoutes(server.routes, {
+    streams,
+    events,
+    status: {
+      status: () => ({
+        node_num: config.node_num,
+        version: VERSION,
+        uptime_s: (Date.now() - startedAt) / 1000,
+        streams: streams.health(),
+        pipeline: pipeline.stats(),
+        models: engine.metrics(),
+        subscribers: server.subscriberCount(),
+        store: { last_seq: events.lastSeq() },
+      }),
+    },
+  });
+
+  let current = config;
+  const parts: DaemonParts = { config, db, events, engine, server, pipeline, streams };
+  return {
+    parts,
+    async start() {
+      await server.start();
+      log.info({ address: `http://${config.server.host}:${server.port()}`, version: VERSION }, 'listening');
+      await streams.start();
+    },
+    async stop() {
+      // Reverse order, each step on its own so one failure does not skip the rest.
+      const steps: [string, () => Promise<void> | void][] = [
+        ['streams', () => streams.stop()],
+        ['pipeline', () => pipeline.stop()],
+        ['server', () => server.stop()],
+        ['inference', () => engine.stop()],
+        ['store', () => {
+          events.flush();
+          db.close();
+        }],
+      ];
+      for (const [name, step] of steps) {
+        try {
+          await step();
+        } catch (err) {
+          log.error({ err, part: name }, 'stop failed');
+        }
+      }
+    },
+    async reload(next) {
+      const restartNeeded = (['server', 'models', 'data_dir', 'node_num', 'analytics'] as const).filter(
+        (k) => JSON.stringify(next[k]) !== JSON.stringify(current[k]),
+      );
+      if (restartNeeded.length) log.warn({ keys: restartNeeded }, 'SIGHUP: these settings change only after a restart');
+      if (next.log_level !== current.log_level) {
+        log.level = next.log_level;
+        log.info({ level: next.log_level }, 'log level changed');
+      }
+      await streams.applyConfig(next.streams);
+      current = { ...current, log_level: next.log_level, streams: next.streams };
+      log.info({ streams: next.streams.length }, 'SIGHUP: config re-read and applied');
+    },
+    healthy: () => pipeline.healthy(),
+    streamCount: () => streams.health().length,
+    address: () => `http://${config.server.host}:${server.port()}`,
+  };
+}
+
+/** Without a configured admin token, one is generated once and kept (0600) in the data dir. */
+function loadOrCreateAdminToken(dataDir: string, log: Logger): string {
+  const file = join(dataDir, 'admin-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  log.warn({ file }, 'no server.admin_token configured: generated one and saved it in the data dir');
+  return token;
+}

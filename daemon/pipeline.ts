@@ -1,0 +1,166 @@
+import type { Logger } from './log.js';
+import type { Observation, StreamAnalytic } from './analytics/types.js';
+import type { Frame } from './streams/frame.js';
+import type { StreamEntry } from '../config/types.js';
+
+/** Per-stream counters shown by status and metrics. */
+export interface PipelineStats {
+  streamId: string;
+  framesIn: number;
+  framesAnalysed: number;
+  framesDropped: number;
+  observations: number;
+  errors: number;
+  /** Unix ms when the current frame started analysis, or null when idle. */
+  busySince: number | null;
+  lastAnalysedAt: number | null;
+  /** Mean analysis time of the last frames, ms. */
+  analysisMs: number;
+}
+
+export interface PipelineDeps {
+  log: Logger;
+  /** Builds the analytics one stream runs (loads models on first use). */
+  createAnalytics(stream: StreamEntry, log: Logger): Promise<StreamAnalytic[]>;
+  /** Takes an observation on to events/ and the store; must not throw. */
+  emit(obs: Observation, stream: StreamEntry): Promise<void>;
+}
+
+interface Slot {
+  entry: StreamEntry;
+  log: Logger;
+  analytics: StreamAnalytic[];
+  ready: Promise<void>;
+  pending: Frame | null;
+  running: Promise<void> | null;
+  stats: PipelineStats;
+}
+
+/**
+ * Runs each stream's analytics on its frames. A stream holds at most one frame waiting:
+ * when analysis is slower than the stream's fps, older frames are dropped (and counted)
+ * instead of queueing, so one slow stream never delays another or grows memory.
+ */
+export class AnalyticsPipeline {
+  private readonly slots = new Map<string, Slot>();
+  private stopped = false;
+
+  constructor(private readonly deps: PipelineDeps) {}
+
+  /** Adds or replaces a stream's analytics (a config change rebuilds its state); rejects when they cannot be built. */
+  async setStream(entry: StreamEntry): Promise<void> {
+    const old = this.slots.get(entry.id);
+    const log = this.deps.log.child({ component: 'pipeline', stream: entry.id });
+    const slot: Slot = {
+      entry,
+      log,
+      analytics: [],
+      ready: Promise.resolve(),
+      pending: null,
+      running: null,
+      stats: old?.stats ?? emptyStats(entry.id),
+    };
+    this.slots.set(entry.id, slot);
+    if (old) this.closeAnalytics(old);
+    let failure: unknown = null;
+    slot.ready = this.deps.createAnalytics(entry, log).then(
+      (analytics) => {
+        if (this.slots.get(entry.id) === slot) slot.analytics = analytics;
+        else for (const a of analytics) a.close?.();
+      },
+      (err: unknown) => {
+        failure = err;
+        if (this.slots.get(entry.id) === slot) this.slots.delete(entry.id);
+      },
+    );
+    await slot.ready;
+    // The caller decides: fatal at start-up, an API error for a stream added live.
+    if (failure) throw failure;
+  }
+
+  removeStream(id: string): void {
+    const slot = this.slots.get(id);
+    if (!slot) return;
+    this.slots.delete(id);
+    this.closeAnalytics(slot);
+  }
+
+  /** Called for every decoded frame; never blocks. */
+  onFrame(frame: Frame): void {
+    const slot = this.slots.get(frame.streamId);
+    if (!slot || this.stopped) return;
+    slot.stats.framesIn++;
+    if (slot.pending) slot.stats.framesDropped++;
+    slot.pending = frame;
+    if (!slot.running) slot.running = this.drain(slot);
+  }
+
+  stats(): PipelineStats[] {
+    return [...this.slots.values()].map((s) => ({ ...s.stats }));
+  }
+
+  /** True unless some stream's analysis has been stuck on one frame for `stuckMs`. */
+  healthy(stuckMs = 60_000, now = Date.now()): boolean {
+    for (const s of this.slots.values()) if (s.stats.busySince !== null && now - s.stats.busySince > stuckMs) return false;
+    return true;
+  }
+
+  /** Lets in-flight frames finish (up to `timeoutMs`), then closes every analytic. */
+  async stop(timeoutMs = 3000): Promise<void> {
+    this.stopped = true;
+    const running = [...this.slots.values()].map((s) => s.running).filter((p): p is Promise<void> => p !== null);
+    await Promise.race([Promise.allSettled(running), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    for (const slot of this.slots.values()) this.closeAnalytics(slot);
+    this.slots.clear();
+  }
+
+  private async drain(slot: Slot): Promise<void> {
+    await slot.ready;
+    while (slot.pending && !this.stopped && this.slots.get(slot.entry.id) === slot) {
+      const frame = slot.pending;
+      slot.pending = null;
+      await this.analyse(slot, frame);
+    }
+    slot.running = null;
+  }
+
+  private async analyse(slot: Slot, frame: Frame): Promise<void> {
+    const started = Date.now();
+    slot.stats.busySince = started;
+    const results = await Promise.all(
+      slot.analytics.map((a) =>
+        a.process(frame).catch((err: unknown) => {
+          slot.stats.errors++;
+          slot.log.warn({ err, analytic: a.name }, 'analytic failed on a frame; skipping the frame');
+          return [] as Observation[];
+        }),
+      ),
+    );
+    const took = Date.now() - started;
+    slot.stats.busySince = null;
+    slot.stats.framesAnalysed++;
+    slot.stats.lastAnalysedAt = Date.now();
+    slot.stats.analysisMs = slot.stats.analysisMs === 0 ? took : slot.stats.analysisMs * 0.9 + took * 0.1;
+    // A stream replaced or removed meanwhile: its old analytics' results are stale.
+    if (this.slots.get(slot.entry.id) !== slot) return;
+    for (const obs of results.flat()) {
+      slot.stats.observations++;
+      await this.deps.emit(obs, slot.entry);
+    }
+  }
+
+  private closeAnalytics(slot: Slot): void {
+    for (const a of slot.analytics) {
+      try {
+        a.close?.();
+      } catch (err) {
+        slot.log.warn({ err, analytic: a.name }, 'analytic close failed');
+      }
+    }
+    slot.analytics = [];
+  }
+}
+
+function emptyStats(streamId: string): PipelineStats {
+  return { streamId, framesIn: 0, framesAnalysed: 0, framesDropped: 0, observations: 0, errors: 0, busySince: null, lastAnalysedAt: null, analysisMs: 0 };
+}

@@ -1,0 +1,86 @@
+import { loadConfig } from '../config/loader.js';
+import { isVigilError, toVigilError } from './errors.js';
+import { createRootLogger, type Logger } from './log.js';
+import { createDaemon, type Daemon } from './main.js';
+import { SystemdNotifier } from './systemd.js';
+
+const EX_CONFIG = 78;
+/** Shorter than the unit's TimeoutStopSec (15 s), so we exit on our own terms. */
+const HARD_EXIT_MS = 10_000;
+
+export interface RunOptions {
+  configFile: string;
+  logLevel?: string;
+}
+
+/**
+ * The process around the daemon: config, root logger, signals (TERM/INT stop,
+ * HUP reload), systemd notifications, and exit codes systemd can act on.
+ */
+export async function runDaemon(opts: RunOptions): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(opts.configFile);
+  } catch (err) {
+    const e = toVigilError(err, 'VIGIL_ERR_CONFIG');
+    process.stderr.write(`${e.line()}\n`);
+    process.exit(e.code === 'VIGIL_ERR_CONFIG' || e.code === 'VIGIL_ERR_CONFIG_READ' ? EX_CONFIG : 1);
+  }
+  if (opts.logLevel) config.log_level = opts.logLevel;
+  const log = createRootLogger(config.log_level);
+  const systemd = new SystemdNotifier(log);
+
+  let daemon: Daemon;
+  try {
+    daemon = await createDaemon(config, log, { configFile: opts.configFile });
+    await daemon.start();
+  } catch (err) {
+    const e = toVigilError(err);
+    log.fatal({ code: e.code }, e.message);
+    process.stderr.write(`${e.line()}\n`);
+    process.exit(1);
+  }
+  systemd.ready(`${daemon.streamCount()} stream(s), listening on ${daemon.address()}`);
+  systemd.startWatchdog(() => daemon.healthy());
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    systemd.stopping();
+    const hardExit = setTimeout(() => {
+      log.error('shutdown took longer than 10 s: exiting anyway');
+      process.exit(1);
+    }, HARD_EXIT_MS);
+    hardExit.unref();
+    daemon
+      .stop()
+      .then(() => {
+        log.info('stopped');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'error while stopping');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    void reload(daemon, opts, log);
+  });
+  // A listener's failure is logged with its context, never fatal (DESIGN.md section 3.5).
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
+}
+
+async function reload(daemon: Daemon, opts: RunOptions, log: Logger): Promise<void> {
+  try {
+    const next = loadConfig(opts.configFile);
+    if (opts.logLevel) next.log_level = opts.logLevel;
+    await daemon.reload(next);
+  } catch (err) {
+    const msg = isVigilError(err) ? err.line() : String(err);
+    log.error({ err: msg }, 'SIGHUP: the new config was not applied; the running config stays');
+  }
+}

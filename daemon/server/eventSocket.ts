@@ -1,0 +1,311 @@
+import type { WebSocket } from 'uWebSockets.js';
+import { VigilError } from '../errors.js';
+import { maskDeep } from '../events/mask.js';
+import { ANALYTIC_ID_LIST, isAnalyticId, type VisionEvent } from '../events/schema.js';
+import { withoutCrop } from '../events/eventBuilder.js';
+import type { Logger } from '../log.js';
+import { rowMessage, type EventQuery, type StoredRow } from '../store/eventStore.js';
+
+/** What the event socket needs from the store: ordered reads after a seq, and the newest seq. */
+export interface EventSource {
+  scan(q: EventQuery): StoredRow[];
+  lastSeq(): number;
+}
+
+/** Tuning of the event socket; defaults suit a few dozen subscribers on a small box. */
+export interface EventSocketOptions {
+  /** Bytes queued for one subscriber above which live sending stops and it is marked behind (default 1 MiB). */
+  highWaterBytes?: number;
+  /** Matching events a subscriber may miss live before it is closed with 4008 (default 10 000). */
+  maxLagEvents?: number;
+  /** How long a subscriber may make no progress while behind before it is closed with 4008, in ms (default 60 000). */
+  maxStallMs?: number;
+  /** Events read from the store per replay chunk (default 200). */
+  replayChunk?: number;
+}
+
+/** Subscription parameters parsed from the upgrade request. */
+export interface SubscriptionFilter {
+  streamIds: Set<string> | null;
+  analyticIds: Set<string> | null;
+  since: number | null;
+  crops: boolean;
+}
+
+/** uWS user data of an event-socket connection. */
+export interface SocketData {
+  filter: SubscriptionFilter;
+  sub?: Subscriber;
+}
+
+interface Subscriber {
+  id: number;
+  ws: WebSocket<SocketData>;
+  filter: SubscriptionFilter;
+  /** live: sending as published; replay: reading the store; behind: too slow, waiting for drain. */
+  mode: 'live' | 'replay' | 'behind';
+  /** Every matching event with seq ≤ lastSeq has been sent. */
+  lastSeq: number;
+  gapFrom: number;
+  /** Matching events published while not live. */
+  missed: number;
+  lastProgress: number;
+  pumpScheduled: boolean;
+  closed: boolean;
+}
+
+/** WebSocket close code for a subscriber that fell too far behind. */
+export const CLOSE_SLOW_CONSUMER = 4008;
+
+/** Parses `stream_id`, `analytic_id`, `since`, `crops` of an event-socket URL; bad input is VIGIL_ERR_BAD_REQUEST. */
+export function parseSubscription(query: URLSearchParams): SubscriptionFilter {
+  const list = (name: string): Set<string> | null => {
+    const values = query
+      .getAll(name)
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim())
+      .filter(Boolean);
+    return values.length ? new Set(values) : null;
+  };
+  const streamIds = list('stream_id');
+  const analyticIds = list('analytic_id');
+  for (const a of analyticIds ?? []) {
+    if (!isAnalyticId(a)) throw new VigilError('VIGIL_ERR_BAD_REQUEST', `analytic_id "${a}" is not one of ${ANALYTIC_ID_LIST.join(', ')}`);
+  }
+  const sinceText = query.get('since');
+  let since: number | null = null;
+  if (sinceText !== null && sinceText !== '') {
+    if (!/^\d{1,15}$/.test(sinceText)) throw new VigilError('VIGIL_ERR_BAD_REQUEST', `since must be a non-negative integer seq, not "${sinceText}"`);
+    since = Number(sinceText);
+  }
+  const cropsText = (query.get('crops') ?? '1').toLowerCase();
+  if (!['0', '1', 'true', 'false', 'yes', 'no'].includes(cropsText)) throw new VigilError('VIGIL_ERR_BAD_REQUEST', `crops must be 0 or 1, not "${cropsText}"`);
+  return { streamIds, analyticIds, since, crops: !['0', 'false', 'no'].includes(cropsText) };
+}
+
+/**
+ * The subscribers of the event socket. Live events go straight out; a subscriber that asks for
+ * `since`, or falls behind, reads from the store until it meets the live edge. Replay reads are
+ * synchronous (better-sqlite3), so no publish can slip in between "read the store" and "go live":
+ * there is nothing to buffer, and `seq ≤ lastSeq` drops the one possible duplicate.
+ * Memory per subscriber is bounded by uWS's backpressure buffer; the rest stays in SQLite.
+ */
+export class EventSocketHub {
+  private readonly subs = new Set<Subscriber>();
+  private nextId = 1;
+  private readonly highWater: number;
+  private readonly maxLag: number;
+  private readonly maxStallMs: number;
+  private readonly chunk: number;
+
+  constructor(private readonly source: EventSource, private readonly log: Logger, opts: EventSocketOptions = {}) {
+    this.highWater = opts.highWaterBytes ?? 1024 * 1024;
+    this.maxLag = opts.maxLagEvents ?? 10_000;
+    this.maxStallMs = opts.maxStallMs ?? 60_000;
+    this.chunk = opts.replayChunk ?? 200;
+  }
+
+  /** uWS `open`: registers the subscriber and starts its replay when it asked for `since`. */
+  open(ws: WebSocket<SocketData>): void {
+    const filter = ws.getUserData().filter;
+    const sub: Subscriber = {
+      id: this.nextId++,
+      ws,
+      filter,
+      mode: filter.since === null ? 'live' : 'replay',
+      lastSeq: filter.since ?? this.source.lastSeq(),
+      gapFrom: 0,
+      missed: 0,
+      lastProgress: Date.now(),
+      pumpScheduled: false,
+      closed: false,
+    };
+    ws.getUserData().sub = sub;
+    this.subs.add(sub);
+    this.log.debug({ sub: sub.id, since: filter.since, streams: [...(filter.streamIds ?? [])] }, 'event subscriber connected');
+    if (sub.mode === 'replay') this.pump(sub);
+  }
+
+  /** uWS `drain`: a subscriber that was behind or replaying continues from the store. */
+  drain(ws: WebSocket<SocketData>): void {
+    const sub = ws.getUserData().sub;
+    if (!sub || sub.closed || ws.getBufferedAmount() > this.highWater / 2) return;
+    sub.lastProgress = Date.now();
+    if (sub.mode === 'behind') {
+      const gap = { type: 'gap', from_seq: sub.gapFrom, to_seq: this.source.lastSeq(), timestamp: String(Date.now()) };
+      ws.send(JSON.stringify(gap));
+      sub.mode = 'replay';
+    }
+    if (sub.mode === 'replay') this.pump(sub);
+  }
+
+  /** uWS `close`. */
+  close(ws: WebSocket<SocketData>): void {
+    const sub = ws.getUserData().sub;
+    if (!sub) return;
+    sub.closed = true;
+    this.subs.delete(sub);
+    this.log.debug({ sub: sub.id, lastSeq: sub.lastSeq }, 'event subscriber left');
+  }
+
+  /** Sends a stored event to every live subscriber whose filters match. Call in seq order, after commit. */
+  publish(event: VisionEvent, seq: number): void {
+    let full: string | undefined;
+    let bare: string | undefined;
+    for (const sub of this.subs) {
+      if (sub.closed || !matches(sub.filter, event.stream_id, event.analytic_id)) continue;
+      if (sub.mode !== 'live') {
+        sub.missed++;
+        this.checkLag(sub);
+        continue;
+      }
+      if (seq <= sub.lastSeq) continue; // already sent by its replay
+      if (sub.ws.getBufferedAmount() > this.highWater) {
+        this.fallBehind(sub, seq);
+        continue;
+      }
+      const msg = sub.filter.crops ? (full ??= eventMessage(event, seq)) : (bare ??= eventMessage(withoutCrop(event), seq));
+      let result = 0;
+      sub.ws.cork(() => {
+        result = sub.ws.send(msg);
+      });
+      if (result === 2) this.fallBehind(sub, seq); // dropped by uWS: the store still has it
+      else sub.lastSeq = seq;
+    }
+  }
+
+  /** Sends a control message (heartbeat, status, gap, error) to every subscriber; `stream_id` narrows it. Best effort. */
+  publishControl(msg: { type: string; stream_id?: string; [k: string]: unknown }): void {
+    const text = JSON.stringify(maskDeep(msg));
+    for (const sub of this.subs) {
+      if (sub.closed) continue;
+      if (msg.stream_id && sub.filter.streamIds && !sub.filter.streamIds.has(msg.stream_id)) continue;
+      // Control messages never push a slow subscriber further behind.
+      if (sub.ws.getBufferedAmount() > this.highWater) continue;
+      sub.ws.cork(() => sub.ws.send(text));
+    }
+  }
+
+  /** Heartbeat to all subscribers, and closes those stalled past maxStallMs. */
+  heartbeat(): void {
+    const now = Date.now();
+    for (const sub of this.subs) this.checkLag(sub, now);
+    this.publishControl({ type: 'heartbeat', timestamp: String(now), seq: this.source.lastSeq() });
+  }
+
+  /** Closes every subscriber (server stop). */
+  closeAll(code = 1001, reason = 'Vigil is stopping'): void {
+    for (const sub of [...this.subs]) this.end(sub, code, reason);
+  }
+
+  count(): number {
+    return this.subs.size;
+  }
+
+  /** A snapshot per subscriber, for status and tests. */
+  stats(): { id: number; mode: string; lastSeq: number; bufferedAmount: number; missed: number }[] {
+    return [...this.subs].map((s) => ({ id: s.id, mode: s.mode, lastSeq: s.lastSeq, bufferedAmount: s.ws.getBufferedAmount(), missed: s.missed }));
+  }
+
+  private fallBehind(sub: Subscriber, seq: number): void {
+    sub.mode = 'behind';
+    sub.gapFrom = seq;
+    sub.missed = 1;
+    sub.lastProgress = Date.now();
+    this.log.info({ sub: sub.id, seq }, 'event subscriber fell behind; it will catch up from the store');
+  }
+
+  private checkLag(sub: Subscriber, now = Date.now()): void {
+    if (sub.mode === 'live' || sub.closed) return;
+    const tooMany = sub.missed > this.maxLag;
+    const stalled = now - sub.lastProgress > this.maxStallMs;
+    if (!tooMany && !stalled) return;
+    const why = tooMany ? `missed more than ${this.maxLag} events` : `made no progress for ${Math.round(this.maxStallMs / 1000)} s`;
+    this.log.warn({ sub: sub.id, lastSeq: sub.lastSeq }, `event subscriber closed: ${why}`);
+    // Close reasons are limited to 123 bytes.
+    this.end(sub, CLOSE_SLOW_CONSUMER, `VIGIL_ERR_SLOW_CONSUMER: ${why}; reconnect with since=${sub.lastSeq}`.slice(0, 123));
+  }
+
+  private end(sub: Subscriber, code: number, reason: string): void {
+    if (sub.closed) return;
+    sub.closed = true;
+    this.subs.delete(sub);
+    try {
+      sub.ws.end(code, reason);
+    } catch {
+      // Already closed by the peer.
+    }
+  }
+
+  /** Replays matching stored events after sub.lastSeq until caught up, backpressure, or the per-tick budget. */
+  private pump(sub: Subscriber): void {
+    const deadline = Date.now() + 20; // yield the event loop often: other subscribers and HTTP keep flowing
+    try {
+      while (!sub.closed && sub.mode === 'replay') {
+        if (sub.ws.getBufferedAmount() > this.highWater) return; // drain() resumes
+        // A bounded seq window keeps each read cheap: with several stream ids SQLite sorts what it reads.
+        const windowEnd = sub.lastSeq + this.chunk * 50;
+        const rows = this.source.scan({
+          sinceSeq: sub.lastSeq,
+          beforeSeq: windowEnd + 1,
+          streamIds: sub.filter.streamIds ? [...sub.filter.streamIds] : undefined,
+          analyticIds: sub.filter.analyticIds ? [...sub.filter.analyticIds] : undefined,
+          withCrops: sub.filter.crops,
+          limit: this.chunk,
+          order: 'asc',
+        });
+        let stopped = false;
+        sub.ws.cork(() => {
+          for (const row of rows) {
+            if (sub.ws.getBufferedAmount() > this.highWater || sub.ws.send(rowMessage(row, sub.filter.crops)) === 2) {
+              stopped = true;
+              break;
+            }
+            sub.lastSeq = row.seq;
+          }
+        });
+        if (rows.length) sub.lastProgress = Date.now();
+        if (stopped) return;
+        if (rows.length < this.chunk) {
+          if (windowEnd < this.source.lastSeq()) {
+            sub.lastSeq = windowEnd; // nothing else in this window matches: skip ahead
+          } else {
+            // Caught up, synchronously with the read: the next publish is newer than anything read.
+            sub.mode = 'live';
+            sub.missed = 0;
+            return;
+          }
+        }
+        if (Date.now() > deadline) {
+          this.schedulePump(sub);
+          return;
+        }
+      }
+    } catch (err) {
+      this.log.error({ err, sub: sub.id }, 'event replay failed');
+      if (!sub.closed) {
+        sub.ws.cork(() => sub.ws.send(JSON.stringify({ type: 'error', code: 'VIGIL_ERR_INTERNAL', message: 'Replay from the event store failed; reconnect with since.' })));
+        this.end(sub, 1011, 'replay failed');
+      }
+    }
+  }
+
+  private schedulePump(sub: Subscriber): void {
+    if (sub.pumpScheduled) return;
+    sub.pumpScheduled = true;
+    setImmediate(() => {
+      sub.pumpScheduled = false;
+      if (!sub.closed) this.pump(sub);
+    });
+  }
+}
+
+/** `{"seq":N, ...event}`: seq first like a replayed row, whatever seq the object itself carries. */
+function eventMessage(event: VisionEvent, seq: number): string {
+  const { seq: _ignored, ...rest } = event;
+  return JSON.stringify({ seq, ...rest });
+}
+
+function matches(f: SubscriptionFilter, streamId: string, analyticId: string): boolean {
+  return (!f.streamIds || f.streamIds.has(streamId)) && (!f.analyticIds || f.analyticIds.has(analyticId));
+}

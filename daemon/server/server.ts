@@ -1,0 +1,173 @@
+import uWS from 'uWebSockets.js';
+import type { TemplatedApp, us_listen_socket, HttpResponse } from 'uWebSockets.js';
+import { STATUS_CODES } from 'node:http';
+import { VigilError, toVigilError } from '../errors.js';
+import type { VisionEvent } from '../events/schema.js';
+import type { Logger } from '../log.js';
+import { requestToken, TokenSet } from './auth.js';
+import { EventSocketHub, parseSubscription, type EventSocketOptions, type EventSource, type SocketData } from './eventSocket.js';
+import { RestRouter } from './restRouter.js';
+import type { RouteRegistry } from './routes.js';
+
+/** Paths of the event socket (VisionAIre name first). */
+export const EVENT_SOCKET_PATHS = ['/event_channel', '/ws/events'] as const;
+
+export interface ServerOptions extends EventSocketOptions {
+  host: string;
+  /** 0 picks a free port (see `port()`). */
+  port: number;
+  /** Tokens accepted on the event socket and `auth: 'token'` routes. */
+  tokens: string[];
+  /** Token for admin routes (also accepted wherever a token is). */
+  adminToken: string;
+  /** Seconds between heartbeats on the event socket (default 10; 0 disables). */
+  heartbeatS?: number;
+  log: Logger;
+  store: EventSource;
+  /** Bytes uWS may queue per socket before it drops sends (default 16 MiB; must exceed highWaterBytes + the largest event). */
+  maxBackpressure?: number;
+}
+
+/** The daemon's one HTTP/WebSocket server. */
+export interface VigilServer {
+  /** Where parts register their REST routes; register before or after start. */
+  routes: RouteRegistry;
+  /** The uWS app, for other socket handlers (frame sockets) to add `app.ws(...)` before start. */
+  app: TemplatedApp;
+  /** Sends a stored event to matching subscribers; call after the store committed it, in seq order. */
+  publish(event: VisionEvent, seq: number): void;
+  /** Sends a control message (`type`: status, error, ...) to all subscribers; `stream_id` narrows it. */
+  publishControl(msg: { type: string; stream_id?: string; [k: string]: unknown }): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  subscriberCount(): number;
+  /** Per-subscriber mode, lastSeq, bytes queued (status page, tests). */
+  subscriberStats(): ReturnType<EventSocketHub['stats']>;
+  /** The bound port (after start). */
+  port(): number;
+}
+
+/** Builds the uWS app: REST router on every path, the event socket on EVENT_SOCKET_PATHS. */
+export function createServer(opts: ServerOptions): VigilServer {
+  const log = opts.log.child({ component: 'server' });
+  const admin = new TokenSet([opts.adminToken]);
+  const tokens = new TokenSet(opts.tokens);
+  const router = new RestRouter({ admin, tokens, log });
+  const hub = new EventSocketHub(opts.store, log, opts);
+  const maxBackpressure = opts.maxBackpressure ?? 16 * 1024 * 1024;
+  const app = uWS.App();
+  let listenSocket: us_listen_socket | null = null;
+  let boundPort = 0;
+  let heartbeat: NodeJS.Timeout | null = null;
+
+  const behavior: uWS.WebSocketBehavior<SocketData> = {
+    compression: uWS.DISABLED,
+    maxPayloadLength: 64 * 1024,
+    maxBackpressure,
+    closeOnBackpressureLimit: 0,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    upgrade: (res, req, context) => {
+      // Everything is read synchronously and answered before returning: no onAborted needed.
+      const query = new URLSearchParams(req.getQuery() ?? '');
+      const token = requestToken(req.getHeader('authorization') || undefined, query);
+      if (!admin.has(token) && !tokens.has(token)) {
+        const msg = token ? 'The token is not valid for the event socket.' : 'The event socket needs a token: ?authorization=TOKEN or "Authorization: Bearer TOKEN".';
+        refuse(res, new VigilError('VIGIL_ERR_UNAUTHORIZED', msg));
+        return;
+      }
+      let filter;
+      try {
+        filter = parseSubscription(query);
+      } catch (err) {
+        refuse(res, toVigilError(err, 'VIGIL_ERR_BAD_REQUEST'));
+        return;
+      }
+      res.upgrade<SocketData>(
+        { filter },
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      );
+    },
+    open: (ws) => guard(log, 'open', () => hub.open(ws)),
+    drain: (ws) => guard(log, 'drain', () => hub.drain(ws)),
+    close: (ws) => guard(log, 'close', () => hub.close(ws)),
+    message: () => {
+      // Clients have nothing to say on this socket; messages (e.g. pongs) are ignored.
+    },
+  };
+  for (const path of EVENT_SOCKET_PATHS) app.ws<SocketData>(path, behavior);
+  app.any('/*', (res, req) => router.handle(res, req));
+
+  return {
+    routes: router,
+    app,
+    publish: (event, seq) => guard(log, 'publish', () => hub.publish(event, seq)),
+    publishControl: (msg) => guard(log, 'publishControl', () => hub.publishControl(msg)),
+    subscriberCount: () => hub.count(),
+    subscriberStats: () => hub.stats(),
+    port: () => boundPort,
+    start: () =>
+      new Promise<void>((resolve, reject) => {
+        if (listenSocket) return resolve();
+        // Exclusive: a second daemon on the same port must fail, not share it via SO_REUSEPORT.
+        (app as unknown as NativeApp).listen(opts.host, opts.port, EXCLUSIVE_PORT, (socket) => {
+          if (!socket) {
+            reject(
+              new VigilError(
+                'VIGIL_ERR_PORT_IN_USE',
+                `Port ${opts.port} on ${opts.host} is already in use (or not allowed); stop the other process or set server.port to a free port.`,
+              ),
+            );
+            return;
+          }
+          listenSocket = socket;
+          boundPort = uWS.us_socket_local_port(socket as unknown as uWS.us_socket);
+          const every = opts.heartbeatS ?? 10;
+          if (every > 0) {
+            heartbeat = setInterval(() => guard(log, 'heartbeat', () => hub.heartbeat()), every * 1000);
+            heartbeat.unref();
+          }
+          log.info({ host: opts.host, port: boundPort }, 'server listening');
+          resolve();
+        });
+      }),
+    stop: async () => {
+      if (heartbeat) clearInterval(heartbeat);
+      heartbeat = null;
+      hub.closeAll();
+      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+      listenSocket = null;
+      // Also drops idle keep-alive connections, so the process can exit.
+      (app as unknown as NativeApp).close();
+    },
+  };
+}
+
+/** What the native module has but its bundled typings lack (4-argument listen, close). */
+interface NativeApp {
+  listen(host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void): void;
+  close(): void;
+}
+const EXCLUSIVE_PORT = (uWS as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT?: number }).LIBUS_LISTEN_EXCLUSIVE_PORT ?? 1;
+
+/** Answers an upgrade request with an error instead of switching protocols. */
+function refuse(res: HttpResponse, err: VigilError): void {
+  const status = err.code === 'VIGIL_ERR_UNAUTHORIZED' ? 401 : 400;
+  res.cork(() => {
+    res.writeStatus(`${status} ${STATUS_CODES[status]}`);
+    res.writeHeader('content-type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify({ error: err.toJSON() }), true);
+  });
+}
+
+/** A listener's failure never kills the daemon: log it with its context. */
+function guard(log: Logger, where: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    log.error({ err, where }, 'event socket handler failed');
+  }
+}

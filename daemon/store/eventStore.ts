@@ -1,0 +1,284 @@
+import type { Statement } from 'better-sqlite3';
+import { VigilError } from '../errors.js';
+import { cropKey, type VisionEvent } from '../events/schema.js';
+import { withCrop, withoutCrop } from '../events/eventBuilder.js';
+import { migrate, type Db } from './database.js';
+
+const MIGRATIONS = [
+  // AUTOINCREMENT: a seq is never reused, even after retention deletes the newest rows, so `since` resumes stay correct.
+  `CREATE TABLE events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     event_id TEXT NOT NULL UNIQUE,
+     stream_id TEXT NOT NULL,
+     analytic_id TEXT NOT NULL,
+     timestamp INTEGER NOT NULL,
+     primary_text TEXT NOT NULL DEFAULT '',
+     plate_number TEXT,
+     json TEXT NOT NULL
+   );
+   CREATE INDEX events_stream_seq ON events(stream_id, seq);
+   CREATE INDEX events_analytic_seq ON events(analytic_id, seq);
+   CREATE INDEX events_plate ON events(plate_number);
+   CREATE INDEX events_timestamp ON events(timestamp);
+   -- Crops apart: listing and replay without crops never read the blobs.
+   CREATE TABLE crops (seq INTEGER PRIMARY KEY REFERENCES events(seq) ON DELETE CASCADE, jpeg BLOB NOT NULL);`,
+];
+
+/** Filters of a store query; `sinceSeq` (exclusive) switches the default order to ascending. */
+export interface EventQuery {
+  streamIds?: string[];
+  analyticIds?: string[];
+  /** Only events with seq > sinceSeq. */
+  sinceSeq?: number;
+  /** Only events with seq < beforeSeq. */
+  beforeSeq?: number;
+  /** Default 100, at most 10 000. */
+  limit?: number;
+  /** Plate number, normalised (upper case, letters and digits); `*` any run, `?` one character; no wildcard = exact. */
+  plate?: string;
+  withCrops?: boolean;
+  /** Default: 'asc' when sinceSeq is given, else 'desc' (newest first). */
+  order?: 'asc' | 'desc';
+}
+
+/** A stored event as raw JSON (without crop and seq), for paths that only forward it. */
+export interface StoredRow {
+  seq: number;
+  stream_id: string;
+  analytic_id: string;
+  json: string;
+  jpeg?: Buffer | null;
+}
+
+export interface EventStoreOptions {
+  /** Largest number of events committed in one transaction by `write` (default 256). */
+  batchMax?: number;
+  /** How long `write` waits to gather a batch, in ms (default 2). */
+  batchDelayMs?: number;
+}
+
+/** Letters and digits, upper case: "b 1234-xy" and "B1234XY" are the same plate. */
+export function normalisePlate(plate: string, keepWildcards = false): string {
+  return plate.toUpperCase().replace(keepWildcards ? /[^A-Z0-9*?]/g : /[^A-Z0-9]/g, '');
+}
+
+/** The event as one JSON message: seq first, crop added when given (no parse/stringify round trip). */
+export function rowMessage(row: StoredRow, crops: boolean): string {
+  const body = row.json.slice(1); // stored JSON always starts with '{' and has at least one key
+  const crop = crops && row.jpeg ? `"${cropKey(row.analytic_id as VisionEvent['analytic_id'])}":"${row.jpeg.toString('base64')}",` : '';
+  return `{"seq":${row.seq},${crop}${body}`;
+}
+
+interface Pending {
+  event: VisionEvent;
+  crop: Buffer | null;
+  resolve: (seq: number) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Events and their crops in SQLite. The row id is the event's `seq`. Writes commit before
+ * they return or resolve, so a caller that publishes afterwards never publishes an unstored event.
+ */
+export class EventStore {
+  private readonly insertEvent: Statement;
+  private readonly insertCrop: Statement;
+  private readonly statements = new Map<string, Statement>();
+  private readonly insertBatch: (items: { event: VisionEvent; crop: Buffer | null }[]) => number[];
+  private last: number;
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly batchMax: number;
+  private readonly batchDelayMs: number;
+
+  constructor(private readonly db: Db, opts: EventStoreOptions = {}) {
+    migrate(db, 'events', MIGRATIONS);
+    this.batchMax = Math.max(1, opts.batchMax ?? 256);
+    this.batchDelayMs = Math.max(0, opts.batchDelayMs ?? 2);
+    this.insertEvent = db.prepare(
+      'INSERT INTO events (event_id, stream_id, analytic_id, timestamp, primary_text, plate_number, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.insertCrop = db.prepare('INSERT INTO crops (seq, jpeg) VALUES (?, ?)');
+    this.insertBatch = db.transaction((items: { event: VisionEvent; crop: Buffer | null }[]) => items.map((i) => this.insertOne(i.event, i.crop)));
+    const row = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
+    this.last = row?.seq ?? 0;
+  }
+
+  /** Stores one event (crop kept apart) in its own transaction; returns its seq. */
+  append(event: VisionEvent, crop?: Buffer | null): number {
+    return this.appendMany([{ event, crop: crop ?? null }])[0]!;
+  }
+
+  /** Stores several events in one transaction; returns their seqs in order. */
+  appendMany(items: { event: VisionEvent; crop?: Buffer | null }[]): number[] {
+    if (items.length === 0) return [];
+    try {
+      const seqs = this.insertBatch(items.map((i) => ({ event: i.event, crop: i.crop ?? null })));
+      this.last = Math.max(this.last, seqs[seqs.length - 1]!);
+      return seqs;
+    } catch (err) {
+      throw storeError(err);
+    }
+  }
+
+  /**
+   * Queues an event for the next micro-batch (one transaction per batch) and resolves with its
+   * seq once committed: publish after the promise resolves. Many cameras → few fsyncs.
+   */
+  write(event: VisionEvent, crop?: Buffer | null): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ event, crop: crop ?? null, resolve, reject });
+      if (this.queue.length >= this.batchMax) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.batchDelayMs);
+    });
+  }
+
+  /** Commits whatever `write` has queued. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    let seqs: number[];
+    try {
+      seqs = this.appendMany(batch);
+    } catch {
+      // One bad event must not lose its batch-mates: retry one by one.
+      for (const p of batch) {
+        try {
+          p.resolve(this.append(p.event, p.crop));
+        } catch (e) {
+          p.reject(e);
+        }
+      }
+      return;
+    }
+    batch.forEach((p, i) => p.resolve(seqs[i]!));
+  }
+
+  /** Events matching the filters, with `seq`; crops only when asked. */
+  query(q: EventQuery = {}): VisionEvent[] {
+    return this.scan(q).map((r) => rowToEvent(r));
+  }
+
+  /** Like query, but raw rows: for the event socket, which forwards JSON without re-encoding. */
+  scan(q: EventQuery = {}): StoredRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.streamIds?.length) {
+      where.push(`e.stream_id IN (${q.streamIds.map(() => '?').join(',')})`);
+      args.push(...q.streamIds);
+    }
+    if (q.analyticIds?.length) {
+      where.push(`e.analytic_id IN (${q.analyticIds.map(() => '?').join(',')})`);
+      args.push(...q.analyticIds);
+    }
+    if (q.sinceSeq !== undefined) {
+      where.push('e.seq > ?');
+      args.push(Math.trunc(q.sinceSeq));
+    }
+    if (q.beforeSeq !== undefined) {
+      where.push('e.seq < ?');
+      args.push(Math.trunc(q.beforeSeq));
+    }
+    if (q.plate !== undefined) {
+      const pattern = normalisePlate(q.plate, true);
+      if (pattern === '' || /^\*+$/.test(pattern)) where.push('e.plate_number IS NOT NULL');
+      else {
+        // The pattern holds only [A-Z0-9*?], so GLOB needs no escaping (and can use the index for a prefix).
+        where.push(/[*?]/.test(pattern) ? 'e.plate_number GLOB ?' : 'e.plate_number = ?');
+        args.push(pattern);
+      }
+    }
+    const order = q.order ?? (q.sinceSeq !== undefined ? 'asc' : 'desc');
+    const limit = Math.min(10_000, Math.max(1, Math.trunc(q.limit ?? 100)));
+    const cols = q.withCrops ? 'e.seq, e.stream_id, e.analytic_id, e.json, c.jpeg' : 'e.seq, e.stream_id, e.analytic_id, e.json';
+    const from = q.withCrops ? 'events e LEFT JOIN crops c ON c.seq = e.seq' : 'events e';
+    const sql = `SELECT ${cols} FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.seq ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ${limit}`;
+    return this.statement(sql).all(...args) as StoredRow[];
+  }
+
+  /** One event by its event_id, with its crop unless `withCrops` is false. */
+  get(eventId: string, withCrops = true): VisionEvent | undefined {
+    const sql = withCrops
+      ? 'SELECT e.seq, e.stream_id, e.analytic_id, e.json, c.jpeg FROM events e LEFT JOIN crops c ON c.seq = e.seq WHERE e.event_id = ?'
+      : 'SELECT e.seq, e.stream_id, e.analytic_id, e.json FROM events e WHERE e.event_id = ?';
+    const row = this.statement(sql).get(eventId) as StoredRow | undefined;
+    return row ? rowToEvent(row) : undefined;
+  }
+
+  /** The JPEG crop of an event, if stored. */
+  crop(eventId: string): Buffer | undefined {
+    const row = this.statement('SELECT c.jpeg FROM crops c JOIN events e ON e.seq = c.seq WHERE e.event_id = ?').get(eventId) as { jpeg: Buffer } | undefined;
+    return row?.jpeg;
+  }
+
+  /** The highest seq ever assigned (0 on an empty store); survives deletes. */
+  lastSeq(): number {
+    return this.last;
+  }
+
+  /** Number of stored events. */
+  count(): number {
+    return (this.statement('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+  }
+
+  /** Deletes events (and crops) older than a Unix ms time; returns how many. For retention. */
+  deleteOlderThan(timestampMs: number): number {
+    return this.statement('DELETE FROM events WHERE timestamp < ?').run(Math.trunc(timestampMs)).changes;
+  }
+
+  /** Commits queued writes; the database itself belongs to whoever opened it. */
+  close(): void {
+    this.flush();
+  }
+
+  private insertOne(event: VisionEvent, crop: Buffer | null): number {
+    const stored = withoutCrop(event);
+    delete stored.seq;
+    const pd = stored.pipeline_data ?? ({} as VisionEvent['pipeline_data']);
+    const eventId = typeof pd.event_id === 'string' ? pd.event_id : '';
+    if (!eventId) throw new VigilError('VIGIL_ERR_BAD_REQUEST', 'Cannot store an event without pipeline_data.event_id');
+    const ts = Number(stored.timestamp);
+    const plate = event.analytic_id === 'NFV4-LPR' && typeof pd.plate_number === 'string' ? normalisePlate(pd.plate_number) || null : null;
+    const info = this.insertEvent.run(
+      eventId,
+      String(stored.stream_id),
+      String(stored.analytic_id),
+      Number.isFinite(ts) ? Math.trunc(ts) : Date.now(),
+      typeof pd.primary_text === 'string' ? pd.primary_text : '',
+      plate,
+      JSON.stringify(stored),
+    );
+    const seq = Number(info.lastInsertRowid);
+    if (crop && crop.length > 0) this.insertCrop.run(seq, crop);
+    return seq;
+  }
+
+  private statement(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      // Filter lists make many shapes; keep the cache from growing without bound.
+      if (this.statements.size > 200) this.statements.clear();
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+}
+
+function rowToEvent(row: StoredRow): VisionEvent {
+  const event = JSON.parse(row.json) as VisionEvent;
+  return withCrop({ ...event, seq: row.seq }, row.jpeg);
+}
+
+function storeError(err: unknown): VigilError {
+  if (err instanceof VigilError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  const msg = (err as Error).message ?? String(err);
+  if (code === 'SQLITE_FULL') return new VigilError('VIGIL_ERR_DISK_FULL', `The disk is full; the event was not stored: ${msg}`);
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE') return new VigilError('VIGIL_ERR_BAD_REQUEST', `An event with this event_id is already stored: ${msg}`);
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new VigilError('VIGIL_ERR_DB_LOCKED', `The event database is locked: ${msg}`);
+  return new VigilError('VIGIL_ERR_DB_WRITE', `The event could not be stored: ${msg}`);
+}

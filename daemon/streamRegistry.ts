@@ -1,0 +1,184 @@
+import { checkStream } from '../config/loader.js';
+import type { StreamEntry } from '../config/types.js';
+import { VigilError } from './errors.js';
+import { maskUrl } from './events/mask.js';
+import type { Logger } from './log.js';
+import type { AnalyticsPipeline } from './pipeline.js';
+import type { StreamControl } from './server/adminRoutes.js';
+import type { StreamStore } from './store/streamStore.js';
+import { StreamManager } from './streams/streamManager.js';
+import { withStreamDefaults, type StreamConfig, type StreamHealth } from './streams/types.js';
+
+export interface StreamRegistryDeps {
+  log: Logger;
+  store: StreamStore<StreamEntry>;
+  pipeline: AnalyticsPipeline;
+  onHealth(health: StreamHealth): void;
+}
+
+/** A stream as the API lists it: its config (URL masked), where it comes from, and its health. */
+export interface StreamView {
+  id: string;
+  name?: string;
+  url: string;
+  enabled: boolean;
+  origin: 'config' | 'api';
+  fps: number;
+  analytics: string[];
+  health: StreamHealth | undefined;
+}
+
+/**
+ * The streams the daemon runs: those of the config file plus those added through the
+ * API (kept in the store). Wires each to the ffmpeg supervisor and the analytics pipeline,
+ * and applies changes live.
+ */
+export class StreamRegistry implements StreamControl {
+  private readonly manager: StreamManager;
+  private readonly fromConfig = new Map<string, StreamEntry>();
+  private readonly log: Logger;
+
+  constructor(private readonly deps: StreamRegistryDeps) {
+    this.log = deps.log.child({ component: 'streams' });
+    this.manager = new StreamManager({
+      log: deps.log,
+      onFrame: (frame) => deps.pipeline.onFrame(frame),
+      onHealth: (h) => deps.onHealth(h),
+    });
+  }
+
+  /** Takes the config file's streams (before start). */
+  loadConfig(entries: StreamEntry[]): void {
+    this.fromConfig.clear();
+    for (const e of entries) this.fromConfig.set(e.id, e);
+  }
+
+  async start(): Promise<void> {
+    const stored = this.deps.store.list();
+    for (const s of stored) {
+      if (this.fromConfig.has(s.id)) {
+        this.log.warn({ stream: s.id }, 'a stream added through the API has the id of a config stream; the config file wins');
+        continue;
+      }
+      await this.run(s.config);
+    }
+    for (const e of this.fromConfig.values()) await this.run(e);
+    this.manager.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.manager.stop();
+  }
+
+  /** SIGHUP: starts new config streams, restarts changed ones, stops removed ones. */
+  async applyConfig(entries: StreamEntry[]): Promise<void> {
+    const next = new Map(entries.map((e) => [e.id, e]));
+    for (const id of this.fromConfig.keys()) {
+      if (!next.has(id)) {
+        await this.manager.remove(id);
+        this.deps.pipeline.removeStream(id);
+        this.fromConfig.delete(id);
+        this.log.info({ stream: id }, 'stream removed from the config file: stopped');
+      }
+    }
+    for (const [id, e] of next) {
+      const old = this.fromConfig.get(id);
+      if (old && JSON.stringify(old) === JSON.stringify(e)) continue;
+      this.fromConfig.set(id, e);
+      if (old) await this.manager.remove(id);
+      await this.run(e);
+      this.log.info({ stream: id }, old ? 'stream changed in the config file: restarted' : 'stream added to the config file: started');
+    }
+  }
+
+  health(): StreamHealth[] {
+    return this.manager.list();
+  }
+
+  list(): StreamView[] {
+    const health = new Map(this.manager.list().map((h) => [h.id, h]));
+    return this.entries().map(({ entry, origin }) => ({
+      id: entry.id,
+      name: entry.name,
+      url: maskUrl(entry.url),
+      enabled: entry.enabled,
+      origin,
+      fps: entry.fps,
+      analytics: entry.analytics,
+      health: health.get(entry.id),
+    }));
+  }
+
+  async add(raw: unknown): Promise<StreamView> {
+    const entry = checkStream(raw);
+    StreamManager.normalize(toStreamConfig(entry)); // throws VIGIL_ERR_STREAM_URL on a URL ffmpeg cannot take
+    if (this.fromConfig.has(entry.id) || this.deps.store.get(entry.id)) {
+      throw new VigilError('VIGIL_ERR_STREAM_EXISTS', `A stream with id "${entry.id}" already exists; remove it first or pick another id.`);
+    }
+    await this.run(entry);
+    this.deps.store.upsert(entry);
+    this.log.info({ stream: entry.id, url: entry.url }, 'stream added');
+    return this.view(entry.id);
+  }
+
+  async remove(id: string): Promise<void> {
+    if (this.fromConfig.has(id)) {
+      throw new VigilError('VIGIL_ERR_BAD_REQUEST', `Stream "${id}" is defined in the config file: remove it there and reload (systemctl reload vigil), or disable it.`);
+    }
+    if (!this.deps.store.remove(id)) throw new VigilError('VIGIL_ERR_STREAM_UNKNOWN', `No stream with id "${id}".`);
+    await this.manager.remove(id);
+    this.deps.pipeline.removeStream(id);
+    this.log.info({ stream: id }, 'stream removed');
+  }
+
+  async setEnabled(id: string, on: boolean): Promise<StreamView> {
+    const cfg = this.fromConfig.get(id);
+    if (cfg) {
+      // Config streams: a runtime switch until the next restart or reload of the file.
+      this.fromConfig.set(id, { ...cfg, enabled: on });
+    } else {
+      this.deps.store.setEnabled(id, on);
+    }
+    this.manager.setEnabled(id, on);
+    this.log.info({ stream: id }, on ? 'stream enabled' : 'stream disabled');
+    return this.view(id);
+  }
+
+  private view(id: string): StreamView {
+    const v = this.list().find((s) => s.id === id);
+    if (!v) throw new VigilError('VIGIL_ERR_STREAM_UNKNOWN', `No stream with id "${id}".`);
+    return v;
+  }
+
+  private entries(): { entry: StreamEntry; origin: 'config' | 'api' }[] {
+    const api = this.deps.store
+      .list()
+      .filter((s) => !this.fromConfig.has(s.id))
+      .map((s) => ({ entry: s.config, origin: 'api' as const }));
+    return [...[...this.fromConfig.values()].map((entry) => ({ entry, origin: 'config' as const })), ...api];
+  }
+
+  private async run(entry: StreamEntry): Promise<void> {
+    await this.deps.pipeline.setStream(entry);
+    this.manager.add(toStreamConfig(entry));
+  }
+}
+
+/** The supervisor's view of a stream: how to pull frames, nothing about analytics. */
+export function toStreamConfig(e: StreamEntry): StreamConfig {
+  return withStreamDefaults({
+    id: e.id,
+    url: e.url,
+    transport: e.transport,
+    fps: e.fps,
+    enabled: e.enabled,
+    loop: e.loop,
+    realtime: e.realtime,
+    keyframesOnly: e.keyframes_only,
+    hwaccel: e.hwaccel,
+    maxWidth: e.max_width,
+    stallTimeoutS: e.stall_timeout_s,
+    startTimeoutS: e.start_timeout_s,
+    backoff: { initialMs: e.backoff_initial_ms, maxMs: e.backoff_max_ms },
+  });
+}

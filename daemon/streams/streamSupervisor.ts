@@ -1,0 +1,254 @@
+import type { Logger } from '../log.js';
+import { maskUrl } from '../events/mask.js';
+import { Backoff } from './backoff.js';
+import { inputArgs, outputArgs, parseSource, GLOBAL_ARGS, type Source } from './ffmpegArgs.js';
+import { FfmpegRun } from './ffmpegProcess.js';
+import type { Frame } from './frame.js';
+import { FpsMeter } from './fpsMeter.js';
+import { classifyOutcome, classifyStderr, describeSource, type Classified } from './stderrClassifier.js';
+import type { StreamConfig, StreamError, StreamHealth, StreamState } from './types.js';
+import { Watchdog } from './watchdog.js';
+
+/** What a supervisor needs from its owner. */
+export interface SupervisorDeps {
+  log: Logger;
+  ffmpegPath?: string;
+  onFrame(frame: Frame): void;
+  onHealth(health: StreamHealth): void;
+}
+
+/** stderr lines kept per run: for the classifier and the health report. */
+const STDERR_KEEP = 30;
+
+/**
+ * Keeps one stream's ffmpeg alive (DESIGN.md section 4): start, watch for frames, classify
+ * every exit, back off with jitter, reconnect; health on every state change.
+ */
+export class StreamSupervisor {
+  private cfg: StreamConfig;
+  private source: Source;
+  private state: StreamState;
+  private since = Date.now();
+  private frames = 0;
+  private reconnects = 0;
+  private attempts = 0;
+  private lastError: StreamError | undefined;
+  private nextRetryAt: number | undefined;
+  private size: { width: number; height: number } | undefined;
+  private stderr: string[] = [];
+  private readonly fps = new FpsMeter();
+  private backoff: Backoff;
+  private readonly watchdog = new Watchdog();
+  private run: FfmpegRun | undefined;
+  private runFrames = 0;
+  /** Why we are killing the current run, if we are: its exit is then not a fresh failure. */
+  private killing: 'stop' | 'stall' | 'start-timeout' | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private active = false;
+  private readonly log: Logger;
+
+  constructor(
+    cfg: StreamConfig,
+    private readonly deps: SupervisorDeps,
+  ) {
+    this.cfg = cfg;
+    this.source = parseSource(cfg.url);
+    this.backoff = new Backoff(cfg.backoff.initialMs, cfg.backoff.maxMs);
+    this.state = cfg.enabled ? 'starting' : 'disabled';
+    this.log = deps.log.child({ component: 'streams', stream: cfg.id });
+  }
+
+  get id(): string {
+    return this.cfg.id;
+  }
+
+  get config(): StreamConfig {
+    return this.cfg;
+  }
+
+  /** The running ffmpeg's pid, if any (for the exit-time safety net). */
+  get pid(): number | undefined {
+    return this.run && !this.run.exited ? this.run.pid : undefined;
+  }
+
+  /** Starts supervising (a disabled stream only reports `disabled`). */
+  start(): void {
+    this.active = true;
+    if (!this.cfg.enabled) {
+      this.setState('disabled');
+      return;
+    }
+    this.launch();
+  }
+
+  /** Stops for good: kills ffmpeg with escalation and cancels any retry. */
+  async stop(): Promise<void> {
+    this.active = false;
+    this.clearRetry();
+    this.watchdog.disarm();
+    await this.killRun('stop', true);
+  }
+
+  /** Applies a new config: restarts ffmpeg when anything changed. */
+  async update(cfg: StreamConfig): Promise<void> {
+    const changed = JSON.stringify(cfg) !== JSON.stringify(this.cfg);
+    if (!changed) return;
+    const wasActive = this.active;
+    await this.stop();
+    this.cfg = cfg;
+    this.source = parseSource(cfg.url);
+    this.backoff = new Backoff(cfg.backoff.initialMs, cfg.backoff.maxMs);
+    this.log.info({ url: maskUrl(cfg.url) }, 'stream config changed');
+    if (wasActive) this.start();
+    else this.setState(cfg.enabled ? 'starting' : 'disabled');
+  }
+
+  /** Switches the stream on or off (off kills ffmpeg; state `disabled`). */
+  async setEnabled(on: boolean): Promise<void> {
+    await this.update({ ...this.cfg, enabled: on });
+  }
+
+  /** The health snapshot. */
+  health(): StreamHealth {
+    const h: StreamHealth = {
+      id: this.cfg.id,
+      url: maskUrl(this.cfg.url),
+      state: this.state,
+      since: this.since,
+      fps: this.state === 'running' ? this.fps.rate() : 0,
+      frames: this.frames,
+      reconnects: this.reconnects,
+      stderr: [...this.stderr],
+    };
+    if (this.size) Object.assign(h, this.size);
+    if (this.state === 'backoff' && this.nextRetryAt !== undefined) h.nextRetryAt = this.nextRetryAt;
+    if (this.lastError) h.lastError = { ...this.lastError };
+    return h;
+  }
+
+  private setState(state: StreamState, force = false): void {
+    if (state === this.state && !force && state !== 'backoff') return; // each backoff carries a new retry time
+    this.state = state;
+    this.since = Date.now();
+    try {
+      this.deps.onHealth(this.health());
+    } catch (err) {
+      this.log.error({ err }, 'health listener failed');
+    }
+  }
+
+  private fail(c: Pick<Classified, 'code' | 'message'>): void {
+    this.lastError = { code: c.code, message: maskUrl(c.message), at: Date.now() };
+    this.log.warn({ code: c.code }, this.lastError.message);
+  }
+
+  private launch(): void {
+    if (!this.active) return;
+    if (this.attempts++ > 0) this.reconnects++;
+    this.nextRetryAt = undefined;
+    this.stderr = [];
+    this.runFrames = 0;
+    this.killing = undefined;
+    this.fps.reset();
+    this.setState('starting', true);
+    const run = new FfmpegRun({
+      ffmpegPath: this.deps.ffmpegPath,
+      input: this.source.input,
+      inputArgs: [...GLOBAL_ARGS, ...inputArgs(this.cfg, this.source)],
+      outputArgs: outputArgs(this.cfg),
+      onFrame: (data, width, height) => this.onFrame(run, data, width, height),
+      onStderr: (line) => {
+        // Indented lines are header metadata: keep the stream lines, drop the rest.
+        if (this.run !== run || !line.trim() || (/^\s/.test(line) && !line.includes('Stream #'))) return;
+        this.stderr.push(maskUrl(line));
+        if (this.stderr.length > STDERR_KEEP) this.stderr.shift();
+      },
+    });
+    this.run = run;
+    this.watchdog.arm(this.cfg.startTimeoutS * 1000, () => this.onStartTimeout(run));
+    void run.done.then((exit) => this.onExit(run, exit));
+  }
+
+  private onFrame(run: FfmpegRun, data: Buffer, width: number, height: number): void {
+    if (this.run !== run || this.killing) return;
+    if (this.runFrames++ === 0) {
+      // First frame: the connection works; the watchdog now guards against stalls.
+      this.backoff.reset();
+      this.size = { width, height };
+      this.watchdog.arm(this.cfg.stallTimeoutS * 1000, () => this.onStall(run));
+      this.setState('running');
+      this.log.info({ width, height }, 'stream running');
+    } else {
+      this.watchdog.feed();
+    }
+    this.frames++;
+    const now = Date.now();
+    this.fps.tick(now);
+    try {
+      this.deps.onFrame({ streamId: this.cfg.id, index: this.runFrames - 1, timestamp: now, width, height, data });
+    } catch (err) {
+      // A consumer's bug must not take the stream down.
+      this.log.error({ err }, 'frame listener failed');
+    }
+  }
+
+  private onStall(run: FfmpegRun): void {
+    if (this.run !== run) return;
+    this.fail({ code: 'VIGIL_ERR_STREAM_STALLED', message: `${describeSource(this.source.kind, this.cfg.url)}: no frame for ${this.cfg.stallTimeoutS} s; reconnecting.` });
+    this.setState('stalled');
+    void this.killRun('stall', false);
+  }
+
+  private onStartTimeout(run: FfmpegRun): void {
+    if (this.run !== run) return;
+    // A known cause in stderr (401, refused...) beats the generic "no first frame".
+    const cause = classifyStderr(this.source.kind, this.cfg.url, this.stderr);
+    this.fail(cause ?? { code: 'VIGIL_ERR_STREAM_UNREACHABLE', message: `${describeSource(this.source.kind, this.cfg.url)}: no first frame within ${this.cfg.startTimeoutS} s of starting.` });
+    void this.killRun('start-timeout', false);
+  }
+
+  private outcomeBase(): { kind: Source['kind']; url: string; hadFrames: boolean; loop: boolean } {
+    return { kind: this.source.kind, url: this.cfg.url, hadFrames: this.runFrames > 0, loop: this.cfg.loop };
+  }
+
+  private async killRun(why: 'stop' | 'stall' | 'start-timeout', graceful: boolean): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    this.killing = why;
+    await run.stop(graceful);
+  }
+
+  private onExit(run: FfmpegRun, exit: Awaited<FfmpegRun['done']>): void {
+    if (this.run !== run) return;
+    this.watchdog.disarm();
+    const why = this.killing;
+    this.run = undefined;
+    if (why === 'stop' || !this.active) return;
+    if (why === undefined) {
+      const c = classifyOutcome({ ...this.outcomeBase(), exitCode: exit.exitCode, signal: exit.signal, spawnError: exit.spawnError, stderr: this.stderr });
+      this.fail(c);
+      if (c.permanent) {
+        this.setState('failed');
+        return;
+      }
+    }
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    this.clearRetry();
+    const delay = this.backoff.next();
+    this.nextRetryAt = Date.now() + delay;
+    this.setState('backoff');
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.launch();
+    }, delay);
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.nextRetryAt = undefined;
+  }
+}

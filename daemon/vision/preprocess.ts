@@ -1,0 +1,213 @@
+import * as ort from 'onnxruntime-node';
+import { VigilError } from '../errors.js';
+import type { InputSpec } from '../inference/types.js';
+import type { Box, Point, RgbImage } from './image.js';
+
+/** How a source image was mapped into the model input: undo with undoLetterbox/undoPoint. */
+export interface LetterboxMeta {
+  srcWidth: number;
+  srcHeight: number;
+  /** Model input size actually fed. */
+  inWidth: number;
+  inHeight: number;
+  /** input px = source px * scale + pad. Equal scales unless the resize is `stretch`. */
+  scaleX: number;
+  scaleY: number;
+  padX: number;
+  padY: number;
+}
+
+/** A model input tensor plus how to map its coordinates back to the source image. */
+export interface PreparedInput {
+  tensor: ort.Tensor;
+  meta: LetterboxMeta;
+}
+
+/** Computes where the image lands inside the model input (no pixels touched). */
+export function letterboxMeta(srcWidth: number, srcHeight: number, input: InputSpec): LetterboxMeta {
+  const inWidth = input.width;
+  const inHeight = input.height;
+  if (input.resize === 'stretch') {
+    return { srcWidth, srcHeight, inWidth, inHeight, scaleX: inWidth / srcWidth, scaleY: inHeight / srcHeight, padX: 0, padY: 0 };
+  }
+  const r = Math.min(inWidth / srcWidth, inHeight / srcHeight);
+  const nw = Math.max(1, Math.round(srcWidth * r));
+  const nh = Math.max(1, Math.round(srcHeight * r));
+  const centre = input.resize === 'letterbox-center';
+  const padX = centre ? Math.floor((inWidth - nw) / 2) : 0;
+  const padY = centre ? Math.floor((inHeight - nh) / 2) : 0;
+  // Scale per axis from the rounded size, so undo maps the content edges exactly.
+  return { srcWidth, srcHeight, inWidth, inHeight, scaleX: nw / srcWidth, scaleY: nh / srcHeight, padX, padY };
+}
+
+/** Maps a box in model-input pixels back to source pixels, clamped to the image. */
+export function undoLetterbox(box: Box, meta: LetterboxMeta): Box {
+  return [
+    clamp((box[0] - meta.padX) / meta.scaleX, 0, meta.srcWidth),
+    clamp((box[1] - meta.padY) / meta.scaleY, 0, meta.srcHeight),
+    clamp((box[2] - meta.padX) / meta.scaleX, 0, meta.srcWidth),
+    clamp((box[3] - meta.padY) / meta.scaleY, 0, meta.srcHeight),
+  ];
+}
+
+/** Maps a point in model-input pixels back to source pixels (not clamped: landmarks may leave the frame). */
+export function undoPoint(p: Point, meta: LetterboxMeta): Point {
+  return [(p[0] - meta.padX) / meta.scaleX, (p[1] - meta.padY) / meta.scaleY];
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** Sampling tables for one axis of a bilinear resize, cached: frames of a stream share a size. */
+interface Axis {
+  i0: Int32Array;
+  i1: Int32Array;
+  w: Float32Array;
+}
+const axisCache = new Map<string, Axis>();
+
+function axis(src: number, dst: number, stride: number): Axis {
+  const key = `${src}:${dst}:${stride}`;
+  let a = axisCache.get(key);
+  if (a) return a;
+  a = { i0: new Int32Array(dst), i1: new Int32Array(dst), w: new Float32Array(dst) };
+  const ratio = src / dst;
+  for (let d = 0; d < dst; d++) {
+    // Half-pixel centres, as OpenCV/sharp do.
+    let s = (d + 0.5) * ratio - 0.5;
+    if (s < 0) s = 0;
+    let s0 = Math.floor(s);
+    if (s0 > src - 1) s0 = src - 1;
+    const s1 = s0 + 1 < src ? s0 + 1 : src - 1;
+    a.i0[d] = s0 * stride;
+    a.i1[d] = s1 * stride;
+    a.w[d] = s - s0;
+  }
+  if (axisCache.size > 64) axisCache.clear();
+  axisCache.set(key, a);
+  return a;
+}
+
+function checkImage(img: RgbImage): void {
+  if (!img || !(img.width > 0) || !(img.height > 0) || !img.data || img.data.length < img.width * img.height * 3) {
+    throw new VigilError('VIGIL_ERR_INVALID_IMAGE', `Not an RGB image: ${img?.width}x${img?.height}, ${img?.data?.length ?? 0} bytes`);
+  }
+}
+
+/**
+ * Turns an RGB image into the model's input tensor in one pass: bilinear resize
+ * (stretch or letterbox), colour order, (v-mean)/std, layout and dtype, as the
+ * manifest's InputSpec says. `target` lets a caller pool the tensor buffer.
+ */
+export function prepareInput(img: RgbImage, input: InputSpec, target?: Float32Array | Uint8Array): PreparedInput {
+  checkImage(img);
+  const meta = letterboxMeta(img.width, img.height, input);
+  const W = meta.inWidth;
+  const H = meta.inHeight;
+  const n = W * H * 3;
+  const out = target ?? (input.dtype === 'uint8' ? new Uint8Array(n) : new Float32Array(n));
+  if (out.length !== n) throw new VigilError('VIGIL_ERR_INTERNAL', `Pooled tensor buffer has ${out.length} values, needs ${n}`);
+  fillInput(img, input, meta, out);
+  const dims = input.layout === 'NCHW' ? [1, 3, H, W] : [1, H, W, 3];
+  const tensor = out instanceof Uint8Array ? new ort.Tensor('uint8', out, dims) : new ort.Tensor('float32', out, dims);
+  return { tensor, meta };
+}
+
+/** Writes the prepared pixels of `img` into `out` (length W*H*3) per `input` and `meta`. */
+export function fillInput(img: RgbImage, input: InputSpec, meta: LetterboxMeta, out: Float32Array | Uint8Array): void {
+  const W = meta.inWidth;
+  const H = meta.inHeight;
+  const nw = Math.min(W - meta.padX, Math.round(img.width * meta.scaleX));
+  const nh = Math.min(H - meta.padY, Math.round(img.height * meta.scaleY));
+  // Channel c of the model reads source channel src[c]; scale/offset fold mean and std.
+  const bgr = input.color === 'BGR';
+  const s0 = bgr ? 2 : 0;
+  const s2 = bgr ? 0 : 2;
+  const a0 = 1 / input.std[0], a1 = 1 / input.std[1], a2 = 1 / input.std[2];
+  const b0 = -input.mean[0] * a0, b1 = -input.mean[1] * a1, b2 = -input.mean[2] * a2;
+  const u8 = out instanceof Uint8Array;
+  const nchw = input.layout === 'NCHW';
+  if (nw < W || nh < H) {
+    const p = input.pad;
+    const p0 = p * a0 + b0, p1 = p * a1 + b1, p2 = p * a2 + b2;
+    if (nchw) {
+      const plane = W * H;
+      out.fill(p0, 0, plane);
+      out.fill(p1, plane, 2 * plane);
+      out.fill(p2, 2 * plane, 3 * plane);
+    } else if (p0 === p1 && p1 === p2) {
+      out.fill(p0);
+    } else {
+      for (let i = 0; i < W * H * 3; i += 3) { out[i] = p0; out[i + 1] = p1; out[i + 2] = p2; }
+    }
+  }
+  const src = img.data;
+  const ax = axis(img.width, nw, 3);
+  const ay = axis(img.height, nh, img.width * 3);
+  const plane = W * H;
+  for (let y = 0; y < nh; y++) {
+    const r0 = ay.i0[y]!, r1 = ay.i1[y]!, wy = ay.w[y]!;
+    const wy0 = 1 - wy;
+    let o = nchw ? (y + meta.padY) * W + meta.padX : ((y + meta.padY) * W + meta.padX) * 3;
+    for (let x = 0; x < nw; x++) {
+      const c0 = ax.i0[x]!, c1 = ax.i1[x]!, wx = ax.w[x]!;
+      const wx0 = 1 - wx;
+      const i00 = r0 + c0, i01 = r0 + c1, i10 = r1 + c0, i11 = r1 + c1;
+      const top0 = src[i00 + s0]! * wx0 + src[i01 + s0]! * wx, bot0 = src[i10 + s0]! * wx0 + src[i11 + s0]! * wx;
+      const top1 = src[i00 + 1]! * wx0 + src[i01 + 1]! * wx, bot1 = src[i10 + 1]! * wx0 + src[i11 + 1]! * wx;
+      const top2 = src[i00 + s2]! * wx0 + src[i01 + s2]! * wx, bot2 = src[i10 + s2]! * wx0 + src[i11 + s2]! * wx;
+      let v0 = (top0 * wy0 + bot0 * wy) * a0 + b0;
+      let v1 = (top1 * wy0 + bot1 * wy) * a1 + b1;
+      let v2 = (top2 * wy0 + bot2 * wy) * a2 + b2;
+      if (u8) { v0 += 0.5; v1 += 0.5; v2 += 0.5; } // Uint8Array truncates: round to nearest.
+      if (nchw) {
+        out[o] = v0; out[o + plane] = v1; out[o + 2 * plane] = v2;
+        o++;
+      } else {
+        out[o] = v0; out[o + 1] = v1; out[o + 2] = v2;
+        o += 3;
+      }
+    }
+  }
+}
+
+/** Copies the pixels inside `box` (clamped to the image, rounded outwards) into a new image. */
+export function cropImage(img: RgbImage, box: Box): RgbImage {
+  checkImage(img);
+  const x1 = Math.max(0, Math.floor(box[0]));
+  const y1 = Math.max(0, Math.floor(box[1]));
+  const x2 = Math.min(img.width, Math.ceil(box[2]));
+  const y2 = Math.min(img.height, Math.ceil(box[3]));
+  if (!(x2 > x1 && y2 > y1)) throw new VigilError('VIGIL_ERR_INVALID_IMAGE', `Empty crop [${box.join(', ')}] of a ${img.width}x${img.height} image`);
+  const w = x2 - x1;
+  const h = y2 - y1;
+  const data = Buffer.allocUnsafe(w * h * 3);
+  const rowBytes = w * 3;
+  for (let y = 0; y < h; y++) {
+    const s = ((y1 + y) * img.width + x1) * 3;
+    img.data.copy(data, y * rowBytes, s, s + rowBytes);
+  }
+  return { width: w, height: h, data };
+}
+
+/** Bilinear resize to exactly w x h (aspect not kept). */
+export function resizeImage(img: RgbImage, w: number, h: number): RgbImage {
+  checkImage(img);
+  if (!(w >= 1 && h >= 1)) throw new VigilError('VIGIL_ERR_INVALID_IMAGE', `Bad resize target ${w}x${h}`);
+  const data = Buffer.allocUnsafe(w * h * 3);
+  const spec: InputSpec = {
+    name: 'resize', width: w, height: h, layout: 'NHWC', color: 'RGB', dtype: 'uint8',
+    mean: [0, 0, 0], std: [1, 1, 1], resize: 'stretch', pad: 0,
+  };
+  const view = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  fillInput(img, spec, letterboxMeta(img.width, img.height, spec), view);
+  return { width: w, height: h, data };
+}
+
+/** Rounds an image size up to a multiple (for dynamic-size models such as YuNet), capped at `max`. */
+export function dynamicInputSize(srcWidth: number, srcHeight: number, multiple: number, max: number): { width: number; height: number } {
+  const r = Math.min(1, max / Math.max(srcWidth, srcHeight));
+  const up = (v: number): number => Math.max(multiple, Math.ceil((v * r) / multiple) * multiple);
+  return { width: up(srcWidth), height: up(srcHeight) };
+}

@@ -1,0 +1,329 @@
+/**
+ * Frame sockets end to end: the real server (createServer exposes its uWS app),
+ * real models from the mirror, real images, real `ws` clients.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { createDetectAnalyzer, createFaceDetectAnalyzer, createFaceRecognizeAnalyzer, createIdentifyAnalyzer, createPlateAnalyzer, DETECT_CLASSES, analyzerRegistry } from '../daemon/analytics/frameAnalyzers.js';
+import { FaceAdmin } from '../daemon/analytics/faceRecognition/faceAdmin.js';
+import { createFaceDetector } from '../daemon/analytics/faceRecognition/faceDetector.js';
+import { FaceRecognizer } from '../daemon/analytics/faceRecognition/faceRecognizer.js';
+import { createObjectDetector } from '../daemon/detectors/objectDetector.js';
+import { createYolov5PlateDetector } from '../daemon/detectors/yolov5Plate.js';
+import { createDetectorLocalizer } from '../daemon/analytics/plateRecognition/localize.js';
+import { createPlateRecCnOcr } from '../daemon/analytics/plateRecognition/ocr.js';
+import { PlateReader, PLATE_VEHICLE_CLASSES } from '../daemon/analytics/plateRecognition/reader.js';
+import { InferenceEngine } from '../daemon/inference/engine.js';
+import { silentLogger } from '../daemon/log.js';
+import { registerAnalyzeRoutes } from '../daemon/server/frameSockets/analyzeRoutes.js';
+import { registerFrameSockets, type FrameSockets } from '../daemon/server/frameSockets/frameSockets.js';
+import { createServer, type VigilServer } from '../daemon/server/server.js';
+import { openDatabase } from '../daemon/store/database.js';
+import { FaceGallery } from '../daemon/store/faceGallery.js';
+import { modelMirror } from './helpers/paths.js';
+import { media, TestClient } from './frameSockets.clients.js';
+
+const TOKEN = 'frame-token';
+const log = silentLogger();
+let dir: string;
+let engine: InferenceEngine;
+let server: VigilServer;
+let sockets: FrameSockets;
+let base: string;
+let http: string;
+
+/** Downscaled JPEG (clients send camera-sized frames, and face_obama_3.jpg is over 500 KB). */
+async function jpeg(name: string, width = 800): Promise<Buffer> {
+  return sharp(media(name)).resize({ width, withoutEnlargement: true }).jpeg({ quality: 85 }).toBuffer();
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-frames-'));
+  engine = new InferenceEngine({ log, dataDir: dir, mirrorDir: modelMirror(), providers: ['cpu'], threads: { intraOp: 1, interOp: 1 } });
+  const detector = createObjectDetector(await engine.forRole('person-detector'), { classes: [...DETECT_CLASSES] });
+  const faceDetector = createFaceDetector(await engine.forRole('face-detector'));
+  const gallery = new FaceGallery(openDatabase(join(dir, 'vigil.db')));
+  const recognizer = new FaceRecognizer({ models: engine, gallery, log });
+  await recognizer.start();
+  await new FaceAdmin(recognizer, log).enroll({ name: 'Barack Obama', relationship: 'neighbour' }, [media('face_obama_1.jpg'), media('face_obama_2.jpg')]);
+  // The CN plate models are opt-in (no licence): tests name them, as a user's config would.
+  const plates = new PlateReader({
+    vehicles: createObjectDetector(await engine.forRole('vehicle-detector'), { classes: [...PLATE_VEHICLE_CLASSES] }),
+    localizer: createDetectorLocalizer(createYolov5PlateDetector(await engine.get('plate_detect_yolov5_cn'))),
+    ocr: [createPlateRecCnOcr(await engine.get('plate_rec_color_cn'))],
+  });
+  const analyzers = analyzerRegistry([
+    createPlateAnalyzer(plates),
+    createDetectAnalyzer(detector),
+    createFaceDetectAnalyzer(faceDetector),
+    createFaceRecognizeAnalyzer(recognizer),
+    createIdentifyAnalyzer(recognizer),
+  ]);
+  server = createServer({ host: '127.0.0.1', port: 0, tokens: [TOKEN], adminToken: 'admin-token', log, store: { scan: () => [], lastSeq: () => 0 } });
+  sockets = registerFrameSockets(server.app, { analyzers, tokens: [TOKEN, 'admin-token'], log, limits: { maxBatchSize: 8, maxProtocolErrors: 30 } });
+  registerAnalyzeRoutes(server.routes, analyzers, {}, { gate: sockets.gate, log });
+  await server.start();
+  base = `ws://127.0.0.1:${server.port()}`;
+  http = `http://127.0.0.1:${server.port()}`;
+});
+
+after(async () => {
+  sockets?.close();
+  await server?.stop();
+  await engine?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const open = (path: string, token = TOKEN): Promise<TestClient> => TestClient.open(`${base}${path}?authorization=${token}`);
+
+describe('/ws/detect', () => {
+  it('greets with a status, then finds persons and a car in a real photo (start_frame and bare binary)', async () => {
+    const c = await open('/ws/detect');
+    const hello = await c.next();
+    assert.equal(hello.type, 'status');
+    assert.equal(hello.analytic, 'detect');
+    assert.equal(hello.batch_size, 1);
+    assert.equal(hello.max_frame_bytes, 500 * 1024);
+
+    c.frame(media('coco_people_car_000000009891.jpg'));
+    const r = await c.reply();
+    assert.equal(r.type, 'result');
+    assert.equal(r.frame_index, 0);
+    assert.ok(r.server_processing_time > 0);
+    assert.equal(r.dropped, 0);
+    assert.ok(r.persons >= 1, JSON.stringify(r));
+    assert.ok(r.detections.some((d: { label: string }) => d.label === 'car'), JSON.stringify(r.detections));
+
+    c.binary(media('coco_people_group_000000001000.jpg'));
+    const g = await c.reply();
+    assert.equal(g.frame_index, 1);
+    assert.ok(g.persons >= 8, `children found: ${g.persons}`);
+    assert.equal(g.vehicles, 0);
+    c.close();
+  });
+
+  it('with set_batch_size 3 answers once per 3 frames, as a list', async () => {
+    const c = await open('/ws/detect');
+    await c.next((m) => m.status === 'connected');
+    c.json({ action: 'set_batch_size', batch_size: 3 });
+    const st = await c.next((m) => m.type === 'status');
+    assert.equal(st.status, 'batch_size_updated');
+    assert.equal(st.batch_size, 3);
+    const imgs = ['coco_people_car_000000009891.jpg', 'coco_bus_000000001584.jpg', 'coco_cars_freeway_000000001532.jpg'].map(media);
+    for (let round = 0; round < 2; round++) {
+      for (const img of imgs) c.frame(img);
+      const list = await c.reply();
+      assert.ok(Array.isArray(list), 'a batch reply is a list');
+      assert.equal(list.length, 3);
+      assert.deepEqual(list.map((r: { frame_index: number }) => r.frame_index), [0, 1, 2].map((i) => i + 3 * round));
+      assert.ok(list[2].vehicles >= 3, 'the freeway has cars');
+    }
+    assert.equal(c.received.filter((m) => m.type !== 'heartbeat').length, 0, 'nothing but the two lists');
+    c.close();
+  });
+});
+
+describe('/ws/face-detect and /ws/face-recognize', () => {
+  it('finds the faces of a group photo with 5 landmarks each', async () => {
+    const c = await open('/ws/face-detect');
+    c.frame(await jpeg('faces_obama_biden_two_people.jpg'));
+    const r = await c.reply();
+    assert.equal(r.faces.length, 2, JSON.stringify(r.faces));
+    for (const f of r.faces) assert.equal(f.landmarks.length, 5);
+    c.close();
+  });
+
+  it('names the enrolled face', async () => {
+    const c = await open('/ws/face-recognize');
+    c.frame(await jpeg('face_obama_3.jpg'));
+    const r = await c.reply();
+    assert.equal(r.faces.length, 1);
+    assert.equal(r.faces[0].match?.name, 'Barack Obama');
+    c.close();
+  });
+});
+
+describe('/ws/plate', () => {
+  it('reads the plate of a real car photo', async () => {
+    const c = await open('/ws/plate');
+    c.frame(media('plate_cn_yellow_single_yellow.jpg'));
+    const r = await c.reply();
+    assert.equal(r.type, 'result');
+    assert.ok(r.plates.some((p: { plate_number: string }) => p.plate_number === '皖K66666'), JSON.stringify(r.plates));
+    c.close();
+  });
+});
+
+describe('/ws/identify', () => {
+  it('identifies an enrolled face and not a stranger; data: URLs are tolerated', async () => {
+    const c = await open('/ws/identify');
+    const obama = (await jpeg('face_obama_3.jpg')).toString('base64');
+    c.json({ type: 'frame', data: obama });
+    const r = await c.reply();
+    assert.equal(r.type, 'identification');
+    assert.ok(!Number.isNaN(Date.parse(r.timestamp)) && r.timestamp.endsWith('Z'), r.timestamp);
+    assert.equal(r.face_detected, true);
+    assert.equal(r.match.name, 'Barack Obama');
+    assert.equal(r.match.relationship, 'neighbour');
+    assert.ok(typeof r.match.person_id === 'string' && r.match.person_id.length > 0);
+    assert.ok(r.match.confidence > 0.4 && r.match.confidence <= 1);
+    assert.ok(r.server_processing_time > 0);
+
+    c.json({ type: 'frame', data: `data:image/jpeg;base64,${(await jpeg('face_rose_leslie_2.jpg')).toString('base64')}` });
+    const s = await c.reply();
+    assert.equal(s.face_detected, true);
+    assert.equal(s.match, null);
+
+    c.json({ type: 'frame', data: (await jpeg('coco_cars_freeway_000000001532.jpg')).toString('base64') });
+    const none = await c.reply();
+    assert.equal(none.face_detected, false);
+    assert.equal(none.match, null);
+    c.close();
+  });
+});
+
+describe('auth and routing', () => {
+  it('refuses a wrong or missing token before the upgrade, and an unknown analytic', async () => {
+    for (const path of ['/ws/detect', '/ws/identify']) {
+      await assert.rejects(open(path, 'wrong'), (e: { status: number; body: { code: string } }) => e.status === 401 && e.body.code === 'UNAUTHORIZED');
+      await assert.rejects(TestClient.open(`${base}${path}`), (e: { status: number }) => e.status === 401);
+    }
+    await assert.rejects(open('/ws/no-such-analytic'), (e: { status: number }) => e.status === 404);
+  });
+
+  it('leaves the event socket route alone', async () => {
+    const ev = await TestClient.open(`${base}/ws/events?authorization=${TOKEN}`);
+    ev.close();
+  });
+});
+
+describe('malformed input', () => {
+  it('answers every malformed message with its code, keeps the connection and the other clients served', async () => {
+    const c = await open('/ws/detect');
+    const other = await open('/ws/detect');
+    await c.next((m) => m.status === 'connected');
+    const car = media('coco_people_car_000000009891.jpg');
+    const code = async (): Promise<string> => (await c.next((m) => m.type === 'error')).code;
+
+    c.json('{not json');
+    assert.equal(await code(), 'INVALID_MESSAGE');
+    c.json('[1,2]');
+    assert.equal(await code(), 'INVALID_MESSAGE');
+    c.json({ action: 'fly' });
+    assert.equal(await code(), 'UNKNOWN_ACTION');
+    c.json({ action: 'start_frame', fileSize: 'big' });
+    assert.equal(await code(), 'INVALID_MESSAGE');
+    c.json({ action: 'set_batch_size', batch_size: 0 });
+    assert.equal(await code(), 'INVALID_BATCH_SIZE');
+    c.json({ action: 'set_batch_size', batch_size: 1000 });
+    assert.equal(await code(), 'INVALID_BATCH_SIZE');
+    // fileSize mismatch
+    c.json({ action: 'start_frame', fileSize: car.length + 10 });
+    c.binary(car);
+    assert.equal(await code(), 'FILE_SIZE_MISMATCH');
+    // text where the binary frame was due
+    c.json({ action: 'start_frame', fileSize: car.length });
+    c.json({ action: 'start_frame', fileSize: car.length });
+    assert.equal(await code(), 'EXPECTED_BINARY');
+    // oversize, announced: one error, and the frame that follows is ignored
+    const big = Buffer.alloc(600 * 1024, 7);
+    c.json({ action: 'start_frame', fileSize: big.length });
+    assert.equal(await code(), 'FRAME_TOO_LARGE');
+    c.binary(big);
+    // oversize, bare
+    c.binary(big);
+    assert.equal(await code(), 'FRAME_TOO_LARGE');
+    // binary before any start_frame that is no image
+    c.binary(Buffer.from('definitely not an image'));
+    assert.equal(await code(), 'INVALID_FRAME');
+    // truncated JPEG
+    c.frame(car.subarray(0, Math.floor(car.length / 2)));
+    assert.equal(await code(), 'INVALID_FRAME');
+    // PNG header + garbage
+    c.frame(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(2000, 1)]));
+    assert.equal(await code(), 'INVALID_FRAME');
+
+    other.frame(car);
+    assert.ok((await other.reply()).persons >= 1, 'another client is served meanwhile');
+    c.frame(car);
+    const ok = await c.reply();
+    assert.equal(ok.type, 'result', 'the connection is still usable');
+    assert.ok(ok.persons >= 1);
+    c.close();
+    other.close();
+  });
+
+  it('identify: bad JSON, unknown type, bad or huge base64, non-image bytes', async () => {
+    const c = await open('/ws/identify');
+    const code = async (): Promise<string> => (await c.next((m) => m.type === 'error')).code;
+    c.json('nope');
+    assert.equal(await code(), 'INVALID_MESSAGE');
+    c.json({ type: 'dance' });
+    assert.equal(await code(), 'UNKNOWN_ACTION');
+    c.json({ type: 'frame' });
+    assert.equal(await code(), 'INVALID_FRAME');
+    c.json({ type: 'frame', data: '***not base64***' });
+    assert.equal(await code(), 'INVALID_FRAME');
+    c.json({ type: 'frame', data: Buffer.from('hello, not a jpeg').toString('base64') });
+    assert.equal(await code(), 'INVALID_FRAME');
+    c.json({ type: 'frame', data: Buffer.alloc(700 * 1024, 3).toString('base64') });
+    assert.equal(await code(), 'FRAME_TOO_LARGE');
+    const face = await jpeg('face_obama_3.jpg');
+    c.json({ type: 'frame', data: face.subarray(0, face.length >> 1).toString('base64') });
+    assert.equal(await code(), 'INVALID_FRAME');
+    c.json({ type: 'frame', data: face.toString('base64') });
+    assert.equal((await c.reply()).match?.name, 'Barack Obama');
+    c.close();
+  });
+
+  it('refuses 3x the limit politely, drops a socket at 5x (uWS hard cap); others go on', async () => {
+    const c = await open('/ws/detect');
+    const other = await open('/ws/detect');
+    c.binary(Buffer.alloc(1500 * 1024, 1));
+    assert.equal((await c.next((m) => m.type === 'error')).code, 'FRAME_TOO_LARGE');
+    c.binary(Buffer.alloc(2500 * 1024, 1));
+    const closed = await c.closed;
+    assert.equal(closed.code, 1006);
+    other.frame(media('coco_bus_000000001584.jpg'));
+    assert.equal((await other.reply()).type, 'result');
+    other.close();
+  });
+});
+
+describe('REST twin', () => {
+  const post = (path: string, body: Buffer | FormData, headers: Record<string, string> = {}): Promise<Response> =>
+    fetch(`${http}${path}`, { method: 'POST', body, headers: { authorization: `Bearer ${TOKEN}`, ...headers } });
+
+  it('gives the socket result for a raw body and for multipart', async () => {
+    const car = media('coco_people_car_000000009891.jpg');
+    const raw = await post('/api/analyze/detect', car, { 'content-type': 'image/jpeg' });
+    assert.equal(raw.status, 200);
+    const r = (await raw.json()) as { type: string; persons: number; server_processing_time: number; detections: unknown[] };
+    assert.equal(r.type, 'result');
+    assert.ok(r.persons >= 1 && r.server_processing_time > 0);
+
+    const form = new FormData();
+    form.append('note', 'kiosk 3');
+    form.append('image', new Blob([car], { type: 'image/jpeg' }), 'frame.jpg');
+    const mp = (await (await post('/api/analyze/detect', form)).json()) as typeof r;
+    assert.deepEqual(mp.detections, r.detections);
+
+    const id = (await (await post('/api/analyze/identify', await jpeg('face_obama_3.jpg'))).json()) as { type: string; match: { name: string } };
+    assert.equal(id.type, 'identification');
+    assert.equal(id.match.name, 'Barack Obama');
+  });
+
+  it('refuses bad bytes, unknown analytics and missing tokens with codes', async () => {
+    const bad = await post('/api/analyze/detect', Buffer.from('not an image'));
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'VIGIL_ERR_INVALID_IMAGE');
+    const unknown = await post('/api/analyze/teleport', media('coco_bus_000000001584.jpg'));
+    assert.equal(unknown.status, 404);
+    const anon = await fetch(`${http}/api/analyze/detect`, { method: 'POST', body: media('coco_bus_000000001584.jpg') });
+    assert.equal(anon.status, 401);
+  });
+});
