@@ -9,6 +9,23 @@ export interface GlobalOptions {
   url?: string;
   token?: string;
   config?: string;
+  dataDir?: string;
+}
+
+/** The data dir for local commands: --data-dir, VIGIL_DATA_DIR, the config file's data_dir, /var/lib/vigil. */
+export function resolveDataDir(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): string {
+  if (opts.dataDir) return opts.dataDir;
+  if (env.VIGIL_DATA_DIR) return env.VIGIL_DATA_DIR;
+  const file = opts.config ?? env.VIGIL_CONFIG ?? DEFAULT_CONFIG_PATH;
+  if (existsSync(file)) {
+    try {
+      const cfg = parseYaml(readFileSync(file, 'utf8')) as { data_dir?: string } | null;
+      if (cfg?.data_dir) return cfg.data_dir;
+    } catch {
+      // unreadable config: fall back to the default
+    }
+  }
+  return '/var/lib/vigil';
 }
 
 /**

@@ -52,7 +52,8 @@ export function registerDemoCommand(program: Command): void {
           data_dir: dataDir,
           log_level: o.logLevel,
           server: { host: '127.0.0.1', port: o.port ?? 0, admin_token: token },
-          models: { mirror: mirror('VIGIL_MODEL_MIRROR', 'models') ?? null },
+          // Models fetched by scripts/setup.sh into .data/models serve as the mirror when no other is set.
+          models: { mirror: mirror('VIGIL_MODEL_MIRROR', 'models') ?? (existsSync(join(PACKAGE_ROOT, '.data', 'models')) ? join(PACKAGE_ROOT, '.data', 'models') : null) },
           streams: [{ id: 'street', name: 'Street demo', url: clip, fps: 5, loop: true, analytics: ['people-counting'] }],
         });
         daemon = await createDaemon(config, log);

@@ -1,8 +1,11 @@
 import { Command } from 'commander';
 import { isVigilError } from '../daemon/errors.js';
 import { VERSION } from '../daemon/version.js';
-import { resolveClient, type GlobalOptions } from './context.js';
+import { resolveClient, resolveDataDir, type GlobalOptions } from './context.js';
+import { createRootLogger } from '../daemon/log.js';
 import { registerConfigCommands } from './configCommand.js';
+import { registerCountsCommands } from './counts.js';
+import { registerModelsCommands } from './models.js';
 import { registerDaemonCommand } from './daemonCommand.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEventCommands } from './events.js';
@@ -19,6 +22,7 @@ program
   .option('--url <url>', 'daemon address (default: VIGIL_URL, the config file, or http://127.0.0.1:8090)')
   .option('--token <token>', 'admin token (default: VIGIL_ADMIN_TOKEN or the config file)')
   .option('-c, --config <file>', 'config file to find the daemon from (default: VIGIL_CONFIG or /etc/vigil/vigil.yaml)')
+  .option('--data-dir <dir>', 'data dir for local commands like `models` (default: VIGIL_DATA_DIR, the config file, /var/lib/vigil)')
   .showHelpAfterError();
 
 const client = () => resolveClient(program.opts<GlobalOptions>());
@@ -29,6 +33,8 @@ registerConfigCommands(program);
 registerStreamCommands(program, client);
 registerStatusCommand(program, client);
 registerEventCommands(program, client);
+registerCountsCommands(program, client);
+registerModelsCommands(program, { dataDir: () => resolveDataDir(program.opts<GlobalOptions>()), log: createRootLogger('warn', process.stderr) });
 
 try {
   await program.parseAsync(process.argv);

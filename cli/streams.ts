@@ -36,7 +36,7 @@ export function registerStreamCommands(program: Command, client: () => ApiClient
       if (o.keyframesOnly) body.keyframes_only = true;
       if (o.hwaccel) body.hwaccel = o.hwaccel;
       if (o.disabled) body.enabled = false;
-      const res = await client().post<StreamRow>('/api/streams', body);
+      const { stream: res } = await client().post<{ stream: StreamRow }>('/api/streams', body);
       output(Boolean(o.json), res, () => `Added stream ${res.id} (${res.url}).`);
     });
 
@@ -45,7 +45,7 @@ export function registerStreamCommands(program: Command, client: () => ApiClient
     .description('list streams with their health')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const rows = await client().get<StreamRow[]>('/api/streams');
+      const { streams: rows } = await client().get<{ streams: StreamRow[] }>('/api/streams');
       output(Boolean(o.json), rows, () =>
         rows.length === 0
           ? 'No streams. Add one with: vigil stream add ID URL'

@@ -1,4 +1,5 @@
 /** JSON schema of vigil.yaml; validated (all errors at once) before anything starts. */
+import { analyticsSchema } from './analyticsSchema.js';
 
 const point = { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, minItems: 2, maxItems: 2 } as const;
 
@@ -76,6 +77,20 @@ export const configSchema = {
         admin_token: { type: 'string', minLength: 8 },
         tokens: { type: 'array', items: { type: 'string', minLength: 8 }, default: [] },
         heartbeat_s: { type: 'number', exclusiveMinimum: 0, default: 10 },
+        frames: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            max_frame_bytes: { type: 'integer', minimum: 1024, default: 512000 },
+            max_fps: { type: 'number', minimum: 0, default: 30 },
+            max_connections_per_token: { type: 'integer', minimum: 0, default: 8 },
+            max_batch_size: { type: 'integer', minimum: 1, maximum: 256, default: 16 },
+            heartbeat_s: { type: 'number', exclusiveMinimum: 0, default: 30 },
+            idle_timeout_s: { type: 'number', exclusiveMinimum: 0, default: 65 },
+            max_concurrent: { type: 'integer', minimum: 1, default: 2 },
+          },
+        },
       },
     },
     models: {
@@ -96,11 +111,6 @@ export const configSchema = {
       },
     },
     streams: { type: 'array', items: streamSchema, default: [] },
-    analytics: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: Object.fromEntries(ANALYTIC_NAMES.map((n) => [n, { type: 'object', default: {} }])),
-    },
+    analytics: analyticsSchema,
   },
 } as const;

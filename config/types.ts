@@ -55,6 +55,16 @@ export interface VigilConfig {
     admin_token?: string;
     tokens: string[];
     heartbeat_s: number;
+    /** Frame sockets (/ws/identify, /ws/<analytic>) and POST /api/analyze/<analytic>. */
+    frames: {
+      max_frame_bytes: number;
+      max_fps: number;
+      max_connections_per_token: number;
+      max_batch_size: number;
+      heartbeat_s: number;
+      idle_timeout_s: number;
+      max_concurrent: number;
+    };
   };
   models: {
     mirror: string | null;

@@ -7,7 +7,7 @@ export type { Logger };
  * The one root logger: JSON lines on stdout for journald. Every string that
  * passes through it has `user:pass@` in URLs masked, wherever it sits.
  */
-export function createRootLogger(level = 'info', destination?: NodeJS.WritableStream): Logger {
+export function createRootLogger(level = 'info', destination?: LineSink): Logger {
   const options: LoggerOptions = {
     level,
     base: { pid: process.pid },
@@ -26,16 +26,20 @@ export function createRootLogger(level = 'info', destination?: NodeJS.WritableSt
 }
 
 function serializeError(err: unknown): unknown {
-  const s = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
-  return s;
+  return err instanceof Error ? pino.stdSerializers.err(err) : err;
 }
 
 /** Masks the finished JSON line, so objects logged as bindings are covered too. */
 class MaskingStream {
-  constructor(private readonly dest: NodeJS.WritableStream) {}
-  write(line: string): boolean {
+  constructor(private readonly dest: LineSink) {}
+  write(line: string): unknown {
     return this.dest.write(maskUrl(line));
   }
+}
+
+/** Where log lines go: stdout by default, stderr for tools whose stdout is their output. */
+export interface LineSink {
+  write(line: string): unknown;
 }
 
 /** A logger that drops everything: for tests and tools that need a Logger. */

@@ -2,15 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StreamEntry, VigilConfig } from '../config/types.js';
-import { createAnalyticsFactory } from './analytics/registry.js';
+import { analyzerRegistry, createDetectAnalyzer, createPlateAnalyzer, DETECT_CLASSES, type FrameAnalyzer } from './analytics/frameAnalyzers.js';
+import { createAnalyticsFactory, SharedAnalytics } from './analytics/registry.js';
 import { buildEvent } from './events/eventBuilder.js';
 import { InferenceEngine } from './inference/engine.js';
 import type { ModelRole } from './inference/types.js';
 import type { Logger } from './log.js';
 import { AnalyticsPipeline } from './pipeline.js';
 import { registerAdminRoutes } from './server/adminRoutes.js';
+import { registerCountRoutes } from './server/countRoutes.js';
+import { registerAnalyzeRoutes } from './server/frameSockets/analyzeRoutes.js';
+import { registerFrameSockets, type FrameSockets } from './server/frameSockets/frameSockets.js';
 import { createServer, type VigilServer } from './server/server.js';
 import { openDatabase, type Db } from './store/database.js';
+import { CounterStore } from './store/counterStore.js';
 import { EventStore } from './store/eventStore.js';
 import { StreamStore } from './store/streamStore.js';
 import { StreamRegistry } from './streamRegistry.js';
@@ -74,7 +79,10 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     store: events,
   });
 
-  const createAnalytics = createAnalyticsFactory({ config, engine, db, log });
+  const counters = new CounterStore(db);
+  const analyticsDeps = { config, engine, counters, log };
+  const shared = new SharedAnalytics(analyticsDeps);
+  const createAnalytics = createAnalyticsFactory(shared, analyticsDeps);
   const pipelineLog = log.child({ component: 'events' });
   const pipeline = new AnalyticsPipeline({
     log,
@@ -116,6 +124,28 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     },
   });
 
+  registerCountRoutes(server.routes, {
+    counters,
+    geometry: { get: (id) => streams.geometry(id), set: (id, g) => streams.setGeometry(id, g) },
+  });
+
+  // Frame sockets and their REST twin: the same detectors, one frame at a time, loaded on first use.
+  const analyzers = analyzerRegistry([
+    lazyAnalyzer('detect', async () => createDetectAnalyzer(await shared.objectDetector(), { classes: [...DETECT_CLASSES] })),
+    lazyAnalyzer('plate', async () => createPlateAnalyzer(await shared.plateReader())),
+  ]);
+  const frameLimits = {
+    maxFrameBytes: config.server.frames.max_frame_bytes,
+    maxFps: config.server.frames.max_fps,
+    maxConnectionsPerToken: config.server.frames.max_connections_per_token,
+    maxBatchSize: config.server.frames.max_batch_size,
+    heartbeatS: config.server.frames.heartbeat_s,
+    idleTimeoutS: config.server.frames.idle_timeout_s,
+    maxConcurrent: config.server.frames.max_concurrent,
+  };
+  const frameSockets: FrameSockets = registerFrameSockets(server.app, { analyzers, tokens: [...config.server.tokens, adminToken], limits: frameLimits, log });
+  registerAnalyzeRoutes(server.routes, analyzers, frameLimits, { gate: frameSockets.gate, log });
+
   let current = config;
   const parts: DaemonParts = { config, db, events, engine, server, pipeline, streams };
   return {
@@ -130,6 +160,7 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
       const steps: [string, () => Promise<void> | void][] = [
         ['streams', () => streams.stop()],
         ['pipeline', () => pipeline.stop()],
+        ['frame sockets', () => frameSockets.close()],
         ['server', () => server.stop()],
         ['inference', () => engine.stop()],
         ['store', () => {
@@ -161,6 +192,21 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     healthy: () => pipeline.healthy(),
     streamCount: () => streams.health().length,
     address: () => `http://${config.server.host}:${server.port()}`,
+  };
+}
+
+/** An analyzer whose models load on its first frame, so unused sockets cost nothing at start. */
+function lazyAnalyzer(name: string, make: () => Promise<FrameAnalyzer>): FrameAnalyzer {
+  let inner: Promise<FrameAnalyzer> | undefined;
+  return {
+    name,
+    analyze(img) {
+      inner ??= make().catch((err: unknown) => {
+        inner = undefined;
+        throw err;
+      });
+      return inner.then((a) => a.analyze(img));
+    },
   };
 }
 

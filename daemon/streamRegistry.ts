@@ -3,6 +3,7 @@ import type { StreamEntry } from '../config/types.js';
 import { VigilError } from './errors.js';
 import { maskUrl } from './events/mask.js';
 import type { Logger } from './log.js';
+import type { CountingGeometry } from './analytics/geometry/geometryConfig.js';
 import type { AnalyticsPipeline } from './pipeline.js';
 import type { StreamControl } from './server/adminRoutes.js';
 import type { StreamStore } from './store/streamStore.js';
@@ -142,6 +143,29 @@ export class StreamRegistry implements StreamControl {
     this.manager.setEnabled(id, on);
     this.log.info({ stream: id }, on ? 'stream enabled' : 'stream disabled');
     return this.view(id);
+  }
+
+  /** The lines and zones of a stream (counting geometry). */
+  geometry(id: string): CountingGeometry {
+    const e = this.entry(id);
+    return { lines: e.lines, zones: e.zones } as CountingGeometry;
+  }
+
+  /** Replaces a stream's lines and zones and rebuilds its analytics live; API streams keep them in the store. */
+  async setGeometry(id: string, g: CountingGeometry): Promise<void> {
+    if (this.fromConfig.has(id)) {
+      throw new VigilError('VIGIL_ERR_BAD_REQUEST', `Stream "${id}" is defined in the config file: edit its lines and zones there and reload.`);
+    }
+    const next = { ...this.entry(id), lines: g.lines, zones: g.zones } as StreamEntry;
+    await this.deps.pipeline.setStream(next);
+    this.deps.store.upsert(next);
+    this.log.info({ stream: id, lines: g.lines.length, zones: g.zones.length }, 'counting geometry changed');
+  }
+
+  private entry(id: string): StreamEntry {
+    const e = this.fromConfig.get(id) ?? this.deps.store.get(id)?.config;
+    if (!e) throw new VigilError('VIGIL_ERR_STREAM_UNKNOWN', `No stream with id "${id}".`);
+    return e;
   }
 
   private view(id: string): StreamView {

@@ -67,7 +67,7 @@ chmod 0640 "$ETC/vigil.yaml"
 [ -z "$ROOT" ] && chown root:vigil "$ETC/vigil.yaml" && chown -R vigil:vigil "$DATA"
 
 echo "== models"
-node "$PREFIX/bin/vigil.js" models fetch --defaults --data-dir "$DATA"
+node "$PREFIX/bin/vigil.js" --data-dir "$DATA" models fetch
 [ -z "$ROOT" ] && chown -R vigil:vigil "$DATA"
 
 echo "== systemd unit"

@@ -54,5 +54,5 @@ if [ -z "${VIGIL_MODEL_MIRROR:-}" ] && [ -d ../shared/models ]; then
   export VIGIL_MODEL_MIRROR="$(cd ../shared/models && pwd)"
 fi
 echo "== models${VIGIL_MODEL_MIRROR:+ (mirror: $VIGIL_MODEL_MIRROR)}"
-node bin/vigil.js models fetch --defaults --data-dir "${VIGIL_DATA_DIR:-.data}"
+node bin/vigil.js --data-dir "${VIGIL_DATA_DIR:-.data}" models fetch
 echo "== setup done"

@@ -15,7 +15,7 @@ export const CLIP_START_MS = 1_700_000_000_000;
 export async function* decodeFrames(path: string, fps: number, width: number, height: number, streamId = 'street'): AsyncGenerator<Frame> {
   const child = spawn('ffmpeg', ['-v', 'error', '-i', path, '-vf', `fps=${fps}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const size = width * height * 3;
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   let index = 0;
   try {
     for await (const chunk of child.stdout) {

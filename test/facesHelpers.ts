@@ -17,7 +17,7 @@ export async function faceModels(): Promise<ModelProvider & { close(): Promise<v
       const { silentLogger } = await import('../daemon/log.js');
       const { mkdtempSync } = await import('node:fs');
       const { tmpdir } = await import('node:os');
-      const engine = new InferenceEngine({ log: silentLogger(), dataDir: mkdtempSync(join(tmpdir(), 'vigil-faces-')), mirrorDir: modelMirror(), providers: ['cpu'], intraOpThreads: 1 });
+      const engine = new InferenceEngine({ log: silentLogger(), dataDir: mkdtempSync(join(tmpdir(), 'vigil-faces-')), mirrorDir: modelMirror(), providers: ['cpu'], threads: { intraOp: 1, interOp: 1 } });
       await engine.start?.();
       return Object.assign(engine, { close: async () => { await engine.stop?.(); } });
     } catch {

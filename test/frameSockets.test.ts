@@ -7,6 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { createDetectAnalyzer, createFaceDetectAnalyzer, createFaceRecognizeAnalyzer, createIdentifyAnalyzer, createPlateAnalyzer, DETECT_CLASSES, analyzerRegistry } from '../daemon/analytics/frameAnalyzers.js';
 import { FaceAdmin } from '../daemon/analytics/faceRecognition/faceAdmin.js';
@@ -24,7 +27,7 @@ import { registerFrameSockets, type FrameSockets } from '../daemon/server/frameS
 import { createServer, type VigilServer } from '../daemon/server/server.js';
 import { openDatabase } from '../daemon/store/database.js';
 import { FaceGallery } from '../daemon/store/faceGallery.js';
-import { modelMirror } from './helpers/paths.js';
+import { modelMirror, mediaPath, ROOT } from './helpers/paths.js';
 import { media, TestClient } from './frameSockets.clients.js';
 
 const TOKEN = 'frame-token';
@@ -325,5 +328,24 @@ describe('REST twin', () => {
     assert.equal(unknown.status, 404);
     const anon = await fetch(`${http}/api/analyze/detect`, { method: 'POST', body: media('coco_bus_000000001584.jpg') });
     assert.equal(anon.status, 401);
+  });
+});
+
+describe('web/identify example page', () => {
+  const browserPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  it('identifies a photo chosen in the page', { skip: browserPath ? false : 'no chromium on this machine' }, async () => {
+    const browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${pathToFileURL(join(ROOT, 'web/identify/index.html')).href}?token=${TOKEN}`);
+      await page.fill('#url', `${base}/ws/identify`);
+      await page.click('#connect');
+      await page.waitForFunction("document.getElementById('state').textContent === 'connected'");
+      await page.setInputFiles('#file', mediaPath('face_obama_3.jpg'));
+      await page.waitForFunction("document.getElementById('result').className === 'known'", undefined, { timeout: 20000 });
+      assert.match((await page.textContent('#result')) ?? '', /Barack Obama \(neighbour\)/);
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -19,6 +19,7 @@ const CN_IMAGES: Record<string, string[]> = {
   'plate_cn_police.jpg': ['鄂F8888警'],
   'plate_cn_two_plates_Quicker_20220930_181044.png': ['粤B6R678', '闽DG065G'],
   'plate_cn_blue_two_cars_single_blue.jpg': ['浙B2V9L7', '辽DU4356'],
+  'traffic_cam_cn_plates_street_00001.jpg': ['鲁Q1V825', '鲁QVW812', '鲁D6CM86'],
 };
 const SINGLE_PLATE = ['plate_cn_green_single_green.jpg', 'plate_cn_yellow_single_yellow.jpg', 'plate_cn_double_yellow.jpg', 'plate_cn_police.jpg'];
 

@@ -1,52 +1,129 @@
+import { join } from 'node:path';
 import type { StreamEntry, VigilConfig } from '../../config/types.js';
 import { createObjectDetector, type ObjectDetector } from '../detectors/objectDetector.js';
+import type { Detection } from '../detectors/types.js';
 import { VigilError } from '../errors.js';
 import type { InferenceEngine } from '../inference/engine.js';
+import type { RunOptions } from '../inference/types.js';
 import type { Logger } from '../log.js';
-import type { Db } from '../store/database.js';
-import { createPeopleCounting } from './peopleCounting.js';
+import type { CounterStore } from '../store/counterStore.js';
+import type { RgbImage } from '../vision/image.js';
+import { createPeopleCounting, type CountingOptions } from './peopleCounting.js';
+import { buildPlateReader, CN_PLATE_MODELS, createPlateRecognition, DEFAULT_PLATE_MODELS, type PlateReader } from './plateRecognition/index.js';
 import type { AnalyticName, StreamAnalytic } from './types.js';
+import { createVehicleCounting } from './vehicleCounting.js';
 
 export interface AnalyticsFactoryDeps {
   config: VigilConfig;
   engine: InferenceEngine;
-  db: Db;
+  counters: CounterStore;
   log: Logger;
 }
 
+type Options = Record<string, unknown>;
 type Builder = (stream: StreamEntry, log: Logger) => Promise<StreamAnalytic>;
+
+/** Models, detectors and readers built once and shared by every stream and the frame sockets. */
+export class SharedAnalytics {
+  private readonly cache = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: AnalyticsFactoryDeps) {}
+
+  options(name: AnalyticName): Options {
+    return (this.deps.config.analytics[name] as Options | undefined) ?? {};
+  }
+
+  /** Builds once; a failed build is retried by the next caller rather than cached. */
+  once<T>(key: string, make: () => Promise<T>): Promise<T> {
+    let p = this.cache.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = make();
+      p.catch(() => this.cache.delete(key));
+      this.cache.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * The COCO detector at a low threshold (ByteTrack's second pass wants weak boxes),
+   * memoised per frame so people and vehicle counting on one stream run it once.
+   */
+  trackingDetector(): Promise<FrameMemoDetector> {
+    return this.once('tracking-detector', async () => new FrameMemoDetector(createObjectDetector(await this.deps.engine.forRole('person-detector'), { scoreThreshold: 0.1 })));
+  }
+
+  /** The detector of the `detect` frame socket: persons and vehicles at the usual threshold. */
+  objectDetector(): Promise<ObjectDetector> {
+    return this.once('object-detector', async () => createObjectDetector(await this.deps.engine.forRole('person-detector')));
+  }
+
+  /** A plate reader for a list of formats (per stream); model sessions are shared by the engine anyway. */
+  plateReader(formats?: string[]): Promise<PlateReader> {
+    const o = this.options('plate-recognition');
+    const wanted = formats ?? (o.formats as string[] | undefined);
+    return this.once(`plate-reader:${JSON.stringify(wanted ?? null)}`, async () => {
+      const preset = o.models === 'cn' ? CN_PLATE_MODELS : DEFAULT_PLATE_MODELS;
+      return buildPlateReader(this.deps.engine, join(this.deps.config.data_dir, 'models'), {
+        vehicleDetector: o.vehicle_detector === undefined ? preset.vehicleDetector : (o.vehicle_detector as string | null),
+        plateLocalizer: (o.plate_localizer as string | undefined) ?? preset.plateLocalizer,
+        ocr: (o.ocr as string[] | undefined) ?? preset.ocr,
+      }, {
+        formats: wanted,
+        requireFormat: o.require_format as boolean | undefined,
+        minVehicleScore: o.min_vehicle_score as number | undefined,
+      });
+    });
+  }
+}
+
+/** Runs the wrapped detector once per image object, however many analytics ask for it. */
+export class FrameMemoDetector {
+  private last: { img: RgbImage; result: Promise<Detection[]> } | null = null;
+  constructor(private readonly inner: ObjectDetector) {}
+  detect(img: RgbImage, run?: RunOptions): Promise<Detection[]> {
+    if (this.last?.img !== img) this.last = { img, result: this.inner.detect(img, run) };
+    return this.last.result;
+  }
+}
+
+function countingOptions(o: Options, stream: StreamEntry): CountingOptions {
+  return {
+    areaName: stream.name ?? stream.id,
+    lines: stream.lines,
+    zones: stream.zones,
+    presence: o.presence as boolean | undefined,
+    presenceThreshold: o.presence_threshold as number | undefined,
+    occupancyInterval: o.occupancy_interval_s as number | undefined,
+    cropPadding: o.crop_padding as number | undefined,
+    classes: o.classes as string[] | undefined,
+  };
+}
 
 /**
  * Maps a stream's `analytics` list to analytic instances. Models and detectors are
- * created once and shared by every stream; per-stream state lives in each analytic.
+ * shared; per-stream state (tracks, votes, counters) lives in each analytic.
  */
-export function createAnalyticsFactory(deps: AnalyticsFactoryDeps): (stream: StreamEntry, log: Logger) => Promise<StreamAnalytic[]> {
-  const options = (name: AnalyticName): Record<string, unknown> => deps.config.analytics[name] ?? {};
-  const shared = new Map<string, Promise<unknown>>();
-  const once = <T>(key: string, make: () => Promise<T>): Promise<T> => {
-    let p = shared.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = make();
-      // A failed load is retried by the next stream that asks, not cached forever.
-      p.catch(() => shared.delete(key));
-      shared.set(key, p);
-    }
-    return p;
-  };
-  const personDetector = (): Promise<ObjectDetector> =>
-    once('person-detector', async () => createObjectDetector(await deps.engine.forRole('person-detector'), { scoreThreshold: 0.1 }));
-
+export function createAnalyticsFactory(shared: SharedAnalytics, deps: AnalyticsFactoryDeps): (stream: StreamEntry, log: Logger) => Promise<StreamAnalytic[]> {
   const builders: Partial<Record<AnalyticName, Builder>> = {
-    'people-counting': async (stream, log) => {
-      const o = options('people-counting');
-      return createPeopleCounting({ detector: await personDetector(), log }, stream.id, {
-        areaName: stream.name ?? stream.id,
-        lines: stream.lines,
-        zones: stream.zones,
-        presence: o.presence as boolean | undefined,
-        presenceThreshold: o.presence_threshold as number | undefined,
-        occupancyInterval: o.occupancy_interval_s as number | undefined,
-      });
+    'people-counting': async (stream, log) =>
+      createPeopleCounting({ detector: await shared.trackingDetector(), log, counters: deps.counters }, stream.id, countingOptions(shared.options('people-counting'), stream)),
+    'vehicle-counting': async (stream, log) =>
+      createVehicleCounting({ detector: await shared.trackingDetector(), log, counters: deps.counters }, stream.id, countingOptions(shared.options('vehicle-counting'), stream)),
+    'plate-recognition': async (stream, log) => {
+      const o = shared.options('plate-recognition');
+      const reader = await shared.plateReader(stream.plate_formats);
+      return createPlateRecognition(
+        reader,
+        {
+          areaName: stream.name ?? stream.id,
+          minAgreeing: o.min_agreeing as number | undefined,
+          dedupWindowMs: o.dedup_window_s === undefined ? undefined : (o.dedup_window_s as number) * 1000,
+          knownPlates: o.known_plates as { plate: string }[] | undefined,
+          maxReadsPerTrack: o.max_reads_per_track as number | undefined,
+          minReadConfidence: o.min_read_confidence as number | undefined,
+        },
+        log,
+      );
     },
   };
 

@@ -75,7 +75,7 @@ export function createDensityEstimator(runner: ModelRunner): { estimate(img: Rgb
   if (spec.family !== 'density') throw new VigilError('VIGIL_ERR_MODEL_SHAPE', `Model ${spec.name} is of family ${spec.family}, not density`);
   return {
     async estimate(img, areas = {}, run) {
-      const { tensor, meta } = prepareInput(img, spec.input);
+      const { tensor, meta } = prepareInput(img, spec.input, runner.inputBuffer?.(spec.input.dtype, spec.input.width * spec.input.height * 3));
       const out = await runner.run({ [spec.input.name]: tensor }, run);
       const t: Tensor | undefined = out[spec.outputs?.[0] ?? Object.keys(out)[0]!];
       if (!t) throw new VigilError('VIGIL_ERR_MODEL_SHAPE', `Model ${spec.name} returned no density map`);

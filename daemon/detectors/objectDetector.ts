@@ -73,7 +73,7 @@ export function createObjectDetector(runner: ModelRunner, opts: ObjectDetectorOp
   return {
     runner,
     async detect(img: RgbImage, run?: RunOptions): Promise<Detection[]> {
-      const { tensor, meta } = prepareInput(img, spec.input);
+      const { tensor, meta } = prepareInput(img, spec.input, runner.inputBuffer?.(spec.input.dtype, spec.input.width * spec.input.height * 3));
       const outputs = await runner.run({ [spec.input.name]: tensor }, run);
       // Class-wise NMS, then a loose class-agnostic pass so one vehicle is not both car and truck.
       const kept = nms(nms(decode(outputs, meta), nmsIou), crossClassIou, { agnostic: true });

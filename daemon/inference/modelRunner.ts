@@ -58,12 +58,13 @@ export async function startSessionWorker(init: Omit<WorkerInit, 'kind'>): Promis
  */
 export class QueuedModelRunner implements ModelRunner {
   private readonly queue: Pending[] = [];
-  private busy = false;
   private timer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private readonly inflight = new Map<number, { items: Pending[] }>();
   private closed = false;
   readonly stats = new ModelStats();
+  /** Input buffers back from the worker, by byte length, for the next frames. */
+  private readonly pool = new Map<number, ArrayBuffer[]>();
 
   constructor(
     readonly spec: ModelSpec,
@@ -91,6 +92,14 @@ export class QueuedModelRunner implements ModelRunner {
       this.queue.push({ feeds, stream, key, t0: performance.now(), resolve, reject });
       this.pump();
     });
+  }
+
+  /** A zeroed-or-recycled input buffer of `length` values (pooled: inputs come back from the worker). */
+  inputBuffer(dtype: 'float32' | 'uint8', length: number): Float32Array | Uint8Array {
+    const bytes = dtype === 'float32' ? length * 4 : length;
+    const b = this.pool.get(bytes)?.pop();
+    if (dtype === 'float32') return b ? new Float32Array(b) : new Float32Array(length);
+    return b ? new Uint8Array(b) : new Uint8Array(length);
   }
 
   /** Current numbers for the status API. */
@@ -127,7 +136,10 @@ export class QueuedModelRunner implements ModelRunner {
   }
 
   private pump(): void {
-    if (this.busy || this.closed || this.queue.length === 0) return;
+    // Two requests in flight for fixed-batch models: the worker starts the next one without
+    // waiting for this thread to answer; one for batching models, so batches fill while it runs.
+    const maxInFlight = this.dynamicBatch && this.settings.maxBatch > 1 ? 1 : 2;
+    if (this.inflight.size >= maxInFlight || this.closed || this.queue.length === 0) return;
     const first = this.queue[0]!;
     const batching = this.dynamicBatch && this.settings.maxBatch > 1;
     if (batching) {
@@ -163,11 +175,11 @@ export class QueuedModelRunner implements ModelRunner {
       }
     } catch (err) {
       for (const p of items) p.reject(err as Error);
-      return this.pump();
+      return;
     }
-    this.busy = true;
     this.inflight.set(id, { items });
     this.worker.postMessage({ kind: 'run', id, feeds }, transfer);
+    this.pump();
   }
 
   private onReply(m: WorkerReply): void {
@@ -175,7 +187,6 @@ export class QueuedModelRunner implements ModelRunner {
     const job = this.inflight.get(m.id);
     if (!job) return;
     this.inflight.delete(m.id);
-    this.busy = false;
     const { items } = job;
     if (m.kind === 'run-error') {
       this.stats.errors++;
@@ -183,6 +194,11 @@ export class QueuedModelRunner implements ModelRunner {
       for (const p of items) p.reject(err);
     } else {
       this.stats.recordBatch(m.ms, items.length);
+      for (const b of m.inputs ?? []) {
+        const list = this.pool.get(b.byteLength) ?? [];
+        if (list.length < 4) list.push(b);
+        this.pool.set(b.byteLength, list);
+      }
       const now = performance.now();
       for (let i = 0; i < items.length; i++) {
         const p = items[i]!;

@@ -3,6 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
+import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
 import type { ValueMeta, WireTensor, WorkerInit, WorkerReply, WorkerRequest } from './workerProtocol.js';
 
@@ -13,9 +14,12 @@ function post(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(msg, transfer);
 }
 
+/** onnxruntime-node, or a custom build given as a package name, a package directory or its entry file. */
 async function loadOrt(modulePath?: string): Promise<typeof Ort> {
   if (!modulePath) return (await import('onnxruntime-node')) as typeof Ort;
-  const spec = isAbsolute(modulePath) ? pathToFileURL(modulePath).href : modulePath;
+  // require.resolve accepts a directory with package.json (ESM import of a directory does not).
+  const resolved = createRequire(import.meta.url).resolve(modulePath);
+  const spec = isAbsolute(resolved) ? pathToFileURL(resolved).href : resolved;
   const m = (await import(spec)) as typeof Ort & { default?: typeof Ort };
   return m.InferenceSession ? m : (m.default as typeof Ort);
 }
@@ -62,7 +66,12 @@ async function init(msg: WorkerInit): Promise<void> {
 async function run(msg: Extract<WorkerRequest, { kind: 'run' }>): Promise<void> {
   try {
     const feeds: Record<string, Ort.Tensor> = {};
-    for (const [k, t] of Object.entries(msg.feeds)) feeds[k] = toOrt(t);
+    const inputs: ArrayBuffer[] = [];
+    for (const [k, t] of Object.entries(msg.feeds)) {
+      feeds[k] = toOrt(t);
+      const b = (t.data as Float32Array).buffer;
+      if (b instanceof ArrayBuffer && (t.data as Float32Array).byteLength === b.byteLength) inputs.push(b);
+    }
     const t0 = performance.now();
     const out = await session!.run(feeds);
     const ms = performance.now() - t0;
@@ -73,7 +82,9 @@ async function run(msg: Extract<WorkerRequest, { kind: 'run' }>): Promise<void> 
       outputs[k] = { type: t.type, dims: [...t.dims], data };
       if (data.buffer instanceof ArrayBuffer && !transfer.includes(data.buffer)) transfer.push(data.buffer);
     }
-    post({ kind: 'result', id: msg.id, outputs, ms }, transfer);
+    // Input buffers go back to the engine's pool once ORT is done with them.
+    for (const b of inputs) if (!transfer.includes(b)) transfer.push(b);
+    post({ kind: 'result', id: msg.id, outputs, ms, inputs }, transfer);
   } catch (err) {
     post({ kind: 'run-error', id: msg.id, message: (err as Error).message.split('\n')[0] ?? String(err) });
   }

@@ -94,8 +94,13 @@ export interface ModelRunner {
   readonly spec: ModelSpec;
   /** Execution provider the session actually runs on, e.g. `cpu`. */
   readonly provider: string;
-  /** Runs one batch; queued and, for dynamic-batch models, batched with other callers. */
+  /**
+   * Runs one request; queued and, for dynamic-batch models, batched with other callers.
+   * The feeds' buffers are transferred to the inference thread: do not reuse them after.
+   */
   run(feeds: Record<string, Tensor>, opts?: RunOptions): Promise<Record<string, Tensor>>;
+  /** A pooled input buffer of `length` values for prepareInput's `target` (optional: saves an allocation a frame). */
+  inputBuffer?(dtype: 'float32' | 'uint8', length: number): Float32Array | Uint8Array;
 }
 
 /** Hands out loaded models by name or role; implemented by the inference engine. */

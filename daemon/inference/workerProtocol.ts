@@ -32,6 +32,6 @@ export type WorkerRequest =
 export type WorkerReply =
   | { kind: 'ready'; provider: string; skipped: { provider: string; reason: string }[]; inputs: ValueMeta[]; outputs: ValueMeta[] }
   | { kind: 'init-error'; code: 'VIGIL_ERR_MODEL_LOAD'; message: string; skipped?: { provider: string; reason: string }[] }
-  | { kind: 'result'; id: number; outputs: Record<string, WireTensor>; ms: number }
+  | { kind: 'result'; id: number; outputs: Record<string, WireTensor>; ms: number; /** The input buffers, handed back for reuse. */ inputs: ArrayBuffer[] }
   | { kind: 'run-error'; id: number; message: string }
   | { kind: 'closed' };

@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ffmpeg from 'fluent-ffmpeg';
@@ -35,7 +37,7 @@ const TERM_GRACE_MS = 2000;
  */
 export class FfmpegRun {
   /** Settles once, after exit; never rejects. */
-  readonly done: Promise<FfmpegExit>;
+  done: Promise<FfmpegExit>;
   private proc: ChildProcess | undefined;
   private finished = false;
   private readonly reader: FrameReader;
@@ -55,11 +57,12 @@ export class FfmpegRun {
     });
     const cmd = ffmpeg({ stdoutLines: 50 });
     const internals = cmd as unknown as FluentInternals;
-    if (opts.ffmpegPath !== undefined) {
-      // setFfmpegPath() is process-global in fluent-ffmpeg; a per-command lookup keeps streams independent.
-      const path = opts.ffmpegPath;
-      internals._getFfmpegPath = (cb) => cb(null, path);
-    }
+    // fluent-ffmpeg 2.1.3 throws an uncaught TypeError when the binary is missing (its endCB reads
+    // an undefined stderr ring), so we find ffmpeg ourselves and never let it spawn a missing one.
+    // Also, setFfmpegPath() is process-global there; a per-command lookup keeps streams independent.
+    const wanted = opts.ffmpegPath ?? process.env.FFMPEG_PATH ?? 'ffmpeg';
+    const path = resolveExecutable(wanted);
+    internals._getFfmpegPath = (cb) => cb(null, path ?? '');
     // fluent-ffmpeg would first spawn `ffmpeg -formats` and `-encoders` to check rawvideo exists
     // (seconds on a small box, before the first camera starts); our options need no such check.
     internals._checkCapabilities = (cb) => cb(null);
@@ -98,6 +101,12 @@ export class FfmpegRun {
       cmd.on('end', () => settle());
       cmd.on('error', (err: Error) => settle(err));
     });
+    if (path === undefined) {
+      const err: NodeJS.ErrnoException = Object.assign(new Error(`spawn ${wanted} ENOENT`), { code: 'ENOENT', path: wanted });
+      this.finished = true;
+      this.done = Promise.resolve({ exitCode: null, signal: null, spawnError: err });
+      return;
+    }
     cmd.run();
   }
 
@@ -143,6 +152,22 @@ export class FfmpegRun {
     this.kill('SIGKILL');
     return this.done;
   }
+}
+
+/** An executable's path: a name is looked up on PATH; undefined when missing or not executable. */
+export function resolveExecutable(nameOrPath: string): string | undefined {
+  const candidates = nameOrPath.includes('/')
+    ? [nameOrPath]
+    : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, nameOrPath));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      if (statSync(c).isFile()) return c;
+    } catch {
+      /* try the next */
+    }
+  }
+  return undefined;
 }
 
 /** The fluent-ffmpeg 2.1 internals replaced per command (see the constructor). */

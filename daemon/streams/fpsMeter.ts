@@ -16,7 +16,7 @@ export class FpsMeter {
 
   /** Ticks per second over the last window (or since the first tick, when younger); one decimal. */
   rate(now = Date.now()): number {
-    while (this.times.length > 0 && now - this.times[0]! > this.windowMs) this.times.shift();
+    while (this.times.length > 0 && now - this.times[0]! >= this.windowMs) this.times.shift();
     if (this.first === undefined || this.times.length < 2) return 0;
     const span = Math.min(this.windowMs, now - this.first);
     // The first tick opens the span, so it is not counted as an interval.

@@ -67,7 +67,8 @@ export function classifyOutcome(o: RunOutcome): Classified {
   if (o.spawnError) {
     const e = o.spawnError;
     if (e.code === 'ENOENT' || /Cannot find ffmpeg/i.test(e.message)) {
-      return { code: 'VIGIL_ERR_FFMPEG_MISSING', message: 'ffmpeg is not installed or not on PATH (install it, e.g. apt install ffmpeg, or set its path in the config).', permanent: true };
+      const where = e.path && e.path.includes('/') ? `ffmpeg was not found at ${e.path}` : 'ffmpeg is not installed or not on PATH';
+      return { code: 'VIGIL_ERR_FFMPEG_MISSING', message: `${where} (install it, e.g. apt install ffmpeg, or set its path in the config).`, permanent: true };
     }
     if (e.code === 'EACCES') {
       return { code: 'VIGIL_ERR_FFMPEG_MISSING', message: 'ffmpeg cannot be executed (permission denied).', permanent: true };

@@ -145,29 +145,56 @@ export function fillInput(img: RgbImage, input: InputSpec, meta: LetterboxMeta, 
   const src = img.data;
   const ax = axis(img.width, nw, 3);
   const ay = axis(img.height, nh, img.width * 3);
-  const plane = W * H;
+  // Uint8Array assignment truncates: fold +0.5 into the offsets to round (uint8 inputs are 0-255).
+  const r = u8 ? 0.5 : 0;
+  const c0 = b0 + r, c1 = b1 + r, c2 = b2 + r;
+  // Planar (NCHW) writes go to three planes; interleaved (NHWC) to consecutive bytes.
+  const step = nchw ? 1 : 3;
+  const d1 = nchw ? W * H : 1;
+  const d2 = 2 * d1;
+  const k: Kernel = { src, xi0: ax.i0, xi1: ax.i1, xw: ax.w, yi0: ay.i0, yi1: ay.i1, yw: ay.w, nw, nh, W, padX: meta.padX, padY: meta.padY, step, d1, d2, s0, s2, a0, a1, a2, c0, c1, c2 };
+  // Two copies of one loop so each stays monomorphic (a shared one slows down on mixed array types).
+  if (out instanceof Uint8Array) kernelU8(k, out);
+  else kernelF32(k, out);
+}
+
+/** Everything the resize loop needs, computed once per frame. */
+interface Kernel {
+  src: Uint8Array; xi0: Int32Array; xi1: Int32Array; xw: Float32Array; yi0: Int32Array; yi1: Int32Array; yw: Float32Array;
+  nw: number; nh: number; W: number; padX: number; padY: number; step: number; d1: number; d2: number;
+  s0: number; s2: number; a0: number; a1: number; a2: number; c0: number; c1: number; c2: number;
+}
+
+function kernelF32(k: Kernel, out: Float32Array): void {
+  const { src, xi0, xi1, xw, yi0, yi1, yw, nw, nh, W, padX, padY, step, d1, d2, s0, s2, a0, a1, a2, c0, c1, c2 } = k;
   for (let y = 0; y < nh; y++) {
-    const r0 = ay.i0[y]!, r1 = ay.i1[y]!, wy = ay.w[y]!;
+    const r0 = yi0[y]!, r1 = yi1[y]!, wy = yw[y]!;
     const wy0 = 1 - wy;
-    let o = nchw ? (y + meta.padY) * W + meta.padX : ((y + meta.padY) * W + meta.padX) * 3;
-    for (let x = 0; x < nw; x++) {
-      const c0 = ax.i0[x]!, c1 = ax.i1[x]!, wx = ax.w[x]!;
+    let o = ((y + padY) * W + padX) * step;
+    for (let x = 0; x < nw; x++, o += step) {
+      const k0 = xi0[x]!, k1 = xi1[x]!, wx = xw[x]!;
       const wx0 = 1 - wx;
-      const i00 = r0 + c0, i01 = r0 + c1, i10 = r1 + c0, i11 = r1 + c1;
-      const top0 = src[i00 + s0]! * wx0 + src[i01 + s0]! * wx, bot0 = src[i10 + s0]! * wx0 + src[i11 + s0]! * wx;
-      const top1 = src[i00 + 1]! * wx0 + src[i01 + 1]! * wx, bot1 = src[i10 + 1]! * wx0 + src[i11 + 1]! * wx;
-      const top2 = src[i00 + s2]! * wx0 + src[i01 + s2]! * wx, bot2 = src[i10 + s2]! * wx0 + src[i11 + s2]! * wx;
-      let v0 = (top0 * wy0 + bot0 * wy) * a0 + b0;
-      let v1 = (top1 * wy0 + bot1 * wy) * a1 + b1;
-      let v2 = (top2 * wy0 + bot2 * wy) * a2 + b2;
-      if (u8) { v0 += 0.5; v1 += 0.5; v2 += 0.5; } // Uint8Array truncates: round to nearest.
-      if (nchw) {
-        out[o] = v0; out[o + plane] = v1; out[o + 2 * plane] = v2;
-        o++;
-      } else {
-        out[o] = v0; out[o + 1] = v1; out[o + 2] = v2;
-        o += 3;
-      }
+      const i00 = r0 + k0, i01 = r0 + k1, i10 = r1 + k0, i11 = r1 + k1;
+      out[o] = ((src[i00 + s0]! * wx0 + src[i01 + s0]! * wx) * wy0 + (src[i10 + s0]! * wx0 + src[i11 + s0]! * wx) * wy) * a0 + c0;
+      out[o + d1] = ((src[i00 + 1]! * wx0 + src[i01 + 1]! * wx) * wy0 + (src[i10 + 1]! * wx0 + src[i11 + 1]! * wx) * wy) * a1 + c1;
+      out[o + d2] = ((src[i00 + s2]! * wx0 + src[i01 + s2]! * wx) * wy0 + (src[i10 + s2]! * wx0 + src[i11 + s2]! * wx) * wy) * a2 + c2;
+    }
+  }
+}
+
+function kernelU8(k: Kernel, out: Uint8Array): void {
+  const { src, xi0, xi1, xw, yi0, yi1, yw, nw, nh, W, padX, padY, step, d1, d2, s0, s2, a0, a1, a2, c0, c1, c2 } = k;
+  for (let y = 0; y < nh; y++) {
+    const r0 = yi0[y]!, r1 = yi1[y]!, wy = yw[y]!;
+    const wy0 = 1 - wy;
+    let o = ((y + padY) * W + padX) * step;
+    for (let x = 0; x < nw; x++, o += step) {
+      const k0 = xi0[x]!, k1 = xi1[x]!, wx = xw[x]!;
+      const wx0 = 1 - wx;
+      const i00 = r0 + k0, i01 = r0 + k1, i10 = r1 + k0, i11 = r1 + k1;
+      out[o] = ((src[i00 + s0]! * wx0 + src[i01 + s0]! * wx) * wy0 + (src[i10 + s0]! * wx0 + src[i11 + s0]! * wx) * wy) * a0 + c0;
+      out[o + d1] = ((src[i00 + 1]! * wx0 + src[i01 + 1]! * wx) * wy0 + (src[i10 + 1]! * wx0 + src[i11 + 1]! * wx) * wy) * a1 + c1;
+      out[o + d2] = ((src[i00 + s2]! * wx0 + src[i01 + s2]! * wx) * wy0 + (src[i10 + s2]! * wx0 + src[i11 + s2]! * wx) * wy) * a2 + c2;
     }
   }
 }

@@ -1,0 +1,71 @@
+/** Schemas of `analytics.<name>` in vigil.yaml: options shared by every stream running that analytic. */
+
+const unit = { type: 'number', minimum: 0, maximum: 1 } as const;
+
+const counting = (classes: readonly string[]) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: {
+      presence: { type: 'boolean' },
+      presence_threshold: unit,
+      occupancy_interval_s: { type: 'number', minimum: 0 },
+      crop_padding: { type: 'number', minimum: 0, maximum: 1 },
+      classes: { type: 'array', items: { type: 'string', enum: classes }, minItems: 1, uniqueItems: true },
+    },
+  }) as const;
+
+const knownPlate = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['plate'],
+  properties: {
+    plate: { type: 'string', minLength: 1 },
+    status: { type: 'string' },
+    name: { type: 'string' },
+    tags: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+export const analyticsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    'people-counting': counting(['person']),
+    'vehicle-counting': counting(['car', 'motorcycle', 'bus', 'truck', 'bicycle']),
+    'crowd-estimation': {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        interval_s: { type: 'number', exclusiveMinimum: 0 },
+        tile_size: { type: 'integer', minimum: 64 },
+        overlap: { type: 'number', minimum: 0, maximum: 0.9 },
+        score_threshold: unit,
+      },
+    },
+    'plate-recognition': {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        /** permissive (text detector + CCT/PP-OCR) or cn (opt-in YOLOv5 plate detector + plate_rec). */
+        models: { type: 'string', enum: ['permissive', 'cn'] },
+        vehicle_detector: { type: ['string', 'null'] },
+        plate_localizer: { type: 'string' },
+        ocr: { type: 'array', items: { type: 'string' }, minItems: 1 },
+        formats: { type: 'array', items: { type: 'string' }, minItems: 1 },
+        require_format: { type: 'boolean' },
+        min_agreeing: { type: 'integer', minimum: 1 },
+        dedup_window_s: { type: 'number', minimum: 0 },
+        max_reads_per_track: { type: 'integer', minimum: 1 },
+        min_read_confidence: unit,
+        min_vehicle_score: unit,
+        known_plates: { type: 'array', items: knownPlate },
+      },
+    },
+    'face-recognition': { type: 'object', default: {} },
+  },
+} as const;

@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { normalisePlate, resolveFormats } from './formats.js';
+import { PlateVote } from './vote.js';
+import { DedupWindow, KnownPlates } from './knownPlates.js';
+import { direction } from './analytic.js';
+import { warpQuad } from '../../vision/warp.js';
+import { isVigilError } from '../../errors.js';
+
+const read = (s: string, p = 0.9) => ({ chars: Array.from(s), confidences: Array.from(s, () => p) });
+
+test('confusions are corrected only where the format demands', () => {
+  const id = resolveFormats(['id']);
+  assert.equal(normalisePlate(Array.from('B1234XYZ'), Array(8).fill(1), id).text, 'B1234XYZ');
+  assert.equal(normalisePlate(Array.from('8 1234-XYZ'), Array(10).fill(1), id).text, 'B1234XYZ');
+  const uk = resolveFormats(['uk']);
+  assert.equal(normalisePlate(Array.from('AB12CDO'), Array(7).fill(1), uk).text, 'AB12CDO');
+  assert.equal(normalisePlate(Array.from('A812CD0'), Array(7).fill(1), uk).text, 'AB12CDO');
+  assert.equal(normalisePlate(Array.from('沪A·F71017'), Array(9).fill(1), resolveFormats(['cn'])).format, 'cn');
+  assert.equal(normalisePlate(Array.from('HELLO'), Array(5).fill(1), uk).format, null);
+  assert.throws(() => resolveFormats(['mars']), (e) => isVigilError(e) && e.code === 'VIGIL_ERR_CONFIG');
+  assert.throws(() => resolveFormats([{ name: 'x', pattern: '([' }]), (e) => isVigilError(e) && e.code === 'VIGIL_ERR_CONFIG');
+});
+
+test('the vote outvotes a misread character per position', () => {
+  const v = new PlateVote();
+  v.add(read('B1234XY'));
+  v.add(read('B1Z34XY', 0.6));
+  v.add(read('B1234XY'));
+  v.add(read('B123', 0.99));
+  const r = v.result()!;
+  assert.equal(r.text, 'B1234XY');
+  assert.equal(r.agreeing, 2);
+  assert.equal(r.reads, 4);
+});
+
+test('known plates match wildcards; dedup window; direction', () => {
+  const k = new KnownPlates([{ plate: 'B12*', status: 'blocked', tags: ['watch'] }, { plate: 'D?99' }]);
+  assert.deepEqual(k.match('B1234XY'), { status: 'blocked', tags: ['watch'], known_plate: 'B12*' });
+  assert.equal(k.match('D199').status, 'known');
+  assert.equal(k.match('X12').status, 'unknown');
+  const d = new DedupWindow(1000);
+  d.mark('A', 0);
+  assert.equal(d.isDuplicate('A', 999), true);
+  assert.equal(d.isDuplicate('A', 1000), false);
+  assert.equal(direction([100, 100], [20, 110]), 'Left');
+  assert.equal(direction([100, 100], [105, 200]), 'Down');
+  assert.equal(direction([100, 100], [102, 101]), '');
+});
+
+test('warpQuad rectifies a rotated square back upright', () => {
+  // A 20x20 image: left half black, right half white; read a quad covering it rotated 180 degrees.
+  const w = 20, data = Buffer.alloc(w * w * 3);
+  for (let y = 0; y < w; y++) for (let x = 10; x < w; x++) data.fill(255, (y * w + x) * 3, (y * w + x) * 3 + 3);
+  const out = warpQuad({ width: w, height: w, data }, [[20, 20], [0, 20], [0, 0], [20, 0]], 20, 20);
+  assert.equal(out.data[(10 * 20 + 2) * 3], 255, 'left of the output is the right of the source');
+  assert.equal(out.data[(10 * 20 + 17) * 3], 0);
+  assert.throws(() => warpQuad({ width: w, height: w, data }, [[0, 0], [1, 1], [2, 2], [3, 3]], 5, 5), (e) => isVigilError(e));
+});

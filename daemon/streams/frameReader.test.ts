@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FrameReader } from './frameReader.js';
+
+/** Bytes 0..n-1 mod 251, so any misplaced byte shows. */
+const pattern = (n: number, start = 0): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (start + i) % 251));
+
+test('cuts a stream into exact frames whatever the chunking', () => {
+  const frameBytes = 2 * 3 * 3; // 2x3 rgb24
+  const all = pattern(frameBytes * 5 + 7); // 5 whole frames and a partial one
+  for (const chunk of [1, 5, 18, 19, 40, all.length]) {
+    const frames: Buffer[] = [];
+    const r = new FrameReader((f) => frames.push(Buffer.from(f)));
+    r.setFrameBytes(frameBytes);
+    for (let off = 0; off < all.length; off += chunk) r.push(all.subarray(off, off + chunk));
+    assert.equal(frames.length, 5, `chunk ${chunk}`);
+    frames.forEach((f, i) => assert.deepEqual(f, all.subarray(i * frameBytes, (i + 1) * frameBytes)));
+    assert.equal(r.partialBytes, 7);
+  }
+});
+
+test('holds bytes that arrive before the frame size is known', () => {
+  const frames: Buffer[] = [];
+  const r = new FrameReader((f) => frames.push(f));
+  assert.equal(r.push(pattern(25)), true);
+  assert.equal(frames.length, 0);
+  r.setFrameBytes(10);
+  assert.equal(frames.length, 2);
+  assert.deepEqual(frames[1], pattern(10, 10));
+});
+
+test('frames handed out stay intact after later chunks (each owns its bytes)', () => {
+  const frames: Buffer[] = [];
+  const r = new FrameReader((f) => frames.push(f));
+  r.setFrameBytes(4);
+  r.push(Buffer.from([1, 2, 3]));
+  r.push(Buffer.from([4, 5, 6, 7, 8, 9]));
+  r.push(Buffer.from([10, 11, 12]));
+  assert.deepEqual(frames.map((f) => [...f]), [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]);
+});
+
+test('refuses to hold unbounded bytes without a size', () => {
+  const r = new FrameReader(() => {}, 100);
+  assert.equal(r.push(Buffer.alloc(60)), true);
+  assert.equal(r.push(Buffer.alloc(60)), false);
+});

@@ -1,0 +1,94 @@
+// Per-stream health: state, fps in (decoded) and out (analysed), drops, reconnects, last error.
+import { api } from './api.js';
+import { $, ago, el, note } from './ui.js';
+
+const POLL_MS = 2000;
+let timer = null;
+let last = null; // previous status, for analysed/dropped rates
+let latest = new Map();
+
+const STATE_TEXT = {
+  running: 'running',
+  starting: 'starting',
+  backoff: 'backoff: reconnecting',
+  stalled: 'stalled',
+  failed: 'failed',
+  disabled: 'disabled',
+};
+
+function rate(now, prev, id, key) {
+  const a = now.pipeline.find((p) => p.streamId === id);
+  const b = prev?.pipeline.find((p) => p.streamId === id);
+  if (!a || !b || now.at <= prev.at) return null;
+  return Math.max(0, (a[key] - b[key]) / ((now.at - prev.at) / 1000));
+}
+
+function fmt(v) {
+  return v === null || v === undefined ? '–' : v.toFixed(1);
+}
+
+function card(h, status) {
+  const out = rate(status, last, h.id, 'framesAnalysed');
+  const dropped = rate(status, last, h.id, 'framesDropped');
+  const err = h.lastError;
+  return el(
+    'article',
+    { class: `card stream state-${h.state}`, 'data-stream': h.id, 'data-state': h.state },
+    el('header', {}, el('strong', {}, h.id), el('span', { class: `badge ${h.state}`, 'data-role': 'state' }, STATE_TEXT[h.state] ?? h.state)),
+    el(
+      'dl',
+      { class: 'stats' },
+      el('dt', {}, 'fps in'), el('dd', { 'data-role': 'fps-in' }, fmt(h.fps)),
+      el('dt', {}, 'fps out'), el('dd', { 'data-role': 'fps-out' }, fmt(out)),
+      el('dt', {}, 'dropped/s'), el('dd', {}, fmt(dropped)),
+      el('dt', {}, 'reconnects'), el('dd', { 'data-role': 'reconnects' }, String(h.reconnects)),
+      el('dt', {}, 'frames'), el('dd', {}, String(h.frames)),
+      el('dt', {}, 'since'), el('dd', {}, ago(h.since)),
+    ),
+    h.state === 'backoff' && h.nextRetryAt ? el('p', { class: 'muted' }, `next attempt in ${Math.max(0, Math.round((h.nextRetryAt - Date.now()) / 1000))} s`) : null,
+    err ? el('p', { class: 'error', 'data-role': 'last-error' }, `${err.code}: ${err.message} (${ago(err.at)})`) : null,
+    el('p', { class: 'muted small' }, h.url),
+  );
+}
+
+async function refresh() {
+  let status;
+  try {
+    status = { ...(await api('/api/status')), at: Date.now() };
+  } catch (err) {
+    $('#health').replaceChildren(note(`Status cannot be read: ${err.code}: ${err.message}`, 'error'));
+    return;
+  }
+  latest = new Map(status.streams.map((s) => [s.id, s]));
+  render(status);
+  last = status;
+}
+
+function render(status) {
+  const streams = [...latest.values()];
+  const counts = {};
+  for (const s of streams) counts[s.state] = (counts[s.state] ?? 0) + 1;
+  $('#health-summary').textContent = `${streams.length} stream(s): ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')} · uptime ${Math.round(status.uptime_s)} s · v${status.version}`;
+  $('#health').replaceChildren(
+    ...(streams.length ? streams.map((h) => card(h, status)) : [note('No streams yet. Add one in vigil.yaml (streams:) or with `vigil streams add`.')]),
+  );
+}
+
+export async function show() {
+  await refresh();
+  clearInterval(timer);
+  timer = setInterval(refresh, POLL_MS);
+}
+
+export function hide() {
+  clearInterval(timer);
+  timer = null;
+}
+
+/** A `status` control message: show the new state at once, without waiting for the poll. */
+export function onStatus(msg) {
+  if (!timer || !msg.stream_id || !last) return;
+  const prev = latest.get(msg.stream_id) ?? {};
+  latest.set(msg.stream_id, { ...prev, ...msg, id: msg.stream_id });
+  render(last);
+}
