@@ -12,7 +12,11 @@ export function registerConfigCommands(program: Command): void {
     .action((file: string, o: { print?: boolean }) => {
       const cfg = loadConfig(file);
       if (o.print) {
-        const shown = { ...cfg, server: { ...cfg.server, admin_token: cfg.server.admin_token ? '***' : undefined, tokens: cfg.server.tokens.map(() => '***') } };
+        const shown = {
+          ...cfg,
+          server: { ...cfg.server, admin_token: cfg.server.admin_token ? '***' : undefined, tokens: cfg.server.tokens.map(() => '***') },
+          mqtt: cfg.mqtt ? { ...cfg.mqtt, password: cfg.mqtt.password ? '***' : undefined } : null,
+        };
         process.stdout.write(`${maskUrl(JSON.stringify(shown, null, 2))}\n`);
       }
       process.stdout.write(`${file}: valid (${cfg.streams.length} stream${cfg.streams.length === 1 ? '' : 's'}).\n`);

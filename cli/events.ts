@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import WebSocket from 'ws';
 import type { ApiClient } from './client.js';
+import { registerExportCommand } from './eventsExport.js';
 import { output, table } from './format.js';
 
 interface EventRow {
@@ -52,6 +53,8 @@ export function registerEventCommands(program: Command, client: () => ApiClient)
             ),
       );
     });
+
+  registerExportCommand(events, client);
 
   events
     .command('tail')

@@ -5,6 +5,7 @@ import { resolveClient, resolveDataDir, type GlobalOptions } from './context.js'
 import { createRootLogger } from '../daemon/log.js';
 import { registerConfigCommands } from './configCommand.js';
 import { registerCountsCommands } from './counts.js';
+import { registerFacesCommands } from './faces.js';
 import { registerModelsCommands } from './models.js';
 import { registerDaemonCommand } from './daemonCommand.js';
 import { registerDemoCommand } from './demo.js';
@@ -34,6 +35,7 @@ registerStreamCommands(program, client);
 registerStatusCommand(program, client);
 registerEventCommands(program, client);
 registerCountsCommands(program, client);
+registerFacesCommands(program, client);
 registerModelsCommands(program, { dataDir: () => resolveDataDir(program.opts<GlobalOptions>()), log: createRootLogger('warn', process.stderr) });
 
 try {

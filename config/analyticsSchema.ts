@@ -28,6 +28,17 @@ const knownPlate = {
   },
 } as const;
 
+const faceGates = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    min_face_size: { type: 'number', minimum: 0 },
+    min_blur: { type: 'number', minimum: 0 },
+    max_yaw: { type: 'number', minimum: 0, maximum: 90 },
+    max_roll: { type: 'number', minimum: 0, maximum: 180 },
+  },
+} as const;
+
 export const analyticsSchema = {
   type: 'object',
   additionalProperties: false,
@@ -66,6 +77,22 @@ export const analyticsSchema = {
         known_plates: { type: 'array', items: knownPlate },
       },
     },
-    'face-recognition': { type: 'object', default: {} },
+    'face-recognition': {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        detector_model: { type: 'string' },
+        embedder_model: { type: 'string' },
+        match_threshold: unit,
+        margin: unit,
+        cluster_threshold: unit,
+        decision_frames: { type: 'integer', minimum: 1 },
+        max_missed: { type: 'integer', minimum: 0 },
+        updates: { type: 'boolean' },
+        gates: faceGates,
+        enroll_gates: faceGates,
+      },
+    },
   },
 } as const;

@@ -111,6 +111,47 @@ export const configSchema = {
       },
     },
     streams: { type: 'array', items: streamSchema, default: [] },
+    retention: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        max_age_days: { type: ['number', 'null'], exclusiveMinimum: 0, default: 30 },
+        max_bytes: { type: ['integer', 'null'], minimum: 1048576, default: null },
+        per_analytic: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          patternProperties: {
+            '^NFV4-(FR|LPR|PC|VC|CE)$': {
+              type: 'object',
+              additionalProperties: false,
+              properties: { max_age_days: { type: 'number', exclusiveMinimum: 0 }, max_bytes: { type: 'integer', minimum: 1048576 } },
+            },
+          },
+        },
+        batch: { type: 'integer', minimum: 1, default: 500 },
+        interval_s: { type: 'number', exclusiveMinimum: 0, default: 60 },
+        wal_limit_bytes: { type: 'integer', minimum: 0, default: 67108864 },
+        hard_cap: { type: 'boolean', default: true },
+      },
+    },
+    mqtt: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      default: null,
+      required: ['url'],
+      properties: {
+        url: { type: 'string', pattern: '^(mqtts?|wss?)://' },
+        username: { type: 'string' },
+        password: { type: 'string' },
+        client_id: { type: 'string' },
+        topic_prefix: { type: 'string', default: 'vigil' },
+        qos: { type: 'integer', enum: [0, 1], default: 1 },
+        crops: { type: 'boolean', default: false },
+        outbox_max: { type: 'integer', minimum: 1, default: 100000 },
+      },
+    },
     analytics: analyticsSchema,
   },
 } as const;

@@ -79,5 +79,25 @@ export interface VigilConfig {
     queue_depth: number;
   };
   streams: StreamEntry[];
+  retention: {
+    max_age_days: number | null;
+    max_bytes: number | null;
+    per_analytic: Record<string, { max_age_days?: number; max_bytes?: number }>;
+    batch: number;
+    interval_s: number;
+    wal_limit_bytes: number;
+    hard_cap: boolean;
+  };
+  /** Fleet sink; null = off. */
+  mqtt: {
+    url: string;
+    username?: string;
+    password?: string;
+    client_id?: string;
+    topic_prefix: string;
+    qos: 0 | 1;
+    crops: boolean;
+    outbox_max: number;
+  } | null;
   analytics: Partial<Record<AnalyticName, Record<string, unknown>>>;
 }

@@ -2,21 +2,35 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StreamEntry, VigilConfig } from '../config/types.js';
-import { analyzerRegistry, createDetectAnalyzer, createPlateAnalyzer, DETECT_CLASSES, type FrameAnalyzer } from './analytics/frameAnalyzers.js';
+import {
+  analyzerRegistry,
+  createDetectAnalyzer,
+  createFaceDetectAnalyzer,
+  createFaceRecognizeAnalyzer,
+  createIdentifyAnalyzer,
+  createPlateAnalyzer,
+  DETECT_CLASSES,
+  type FrameAnalyzer,
+} from './analytics/frameAnalyzers.js';
 import { createAnalyticsFactory, SharedAnalytics } from './analytics/registry.js';
-import { buildEvent } from './events/eventBuilder.js';
+import { EventSink } from './events/eventSink.js';
 import { InferenceEngine } from './inference/engine.js';
 import type { ModelRole } from './inference/types.js';
 import type { Logger } from './log.js';
 import { AnalyticsPipeline } from './pipeline.js';
 import { registerAdminRoutes } from './server/adminRoutes.js';
 import { registerCountRoutes } from './server/countRoutes.js';
+import { registerFaceRoutes } from './server/faceRoutes.js';
 import { registerAnalyzeRoutes } from './server/frameSockets/analyzeRoutes.js';
 import { registerFrameSockets, type FrameSockets } from './server/frameSockets/frameSockets.js';
 import { createServer, type VigilServer } from './server/server.js';
 import { openDatabase, type Db } from './store/database.js';
 import { CounterStore } from './store/counterStore.js';
 import { EventStore } from './store/eventStore.js';
+import { ENROLLED_EVENT_SQL, FaceGallery } from './store/faceGallery.js';
+import { OutboxStore } from './store/outboxStore.js';
+import { Retention } from './store/retention.js';
+import { MqttOutbox } from './sinks/mqttOutbox.js';
 import { StreamStore } from './store/streamStore.js';
 import { StreamRegistry } from './streamRegistry.js';
 import { VERSION } from './version.js';
@@ -80,24 +94,52 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
   });
 
   const counters = new CounterStore(db);
-  const analyticsDeps = { config, engine, counters, log };
+  const gallery = new FaceGallery(db);
+  const faceVariation = (eventId: string): string | undefined => {
+    const v = events.get(eventId, false)?.pipeline_data.variation;
+    return typeof v === 'string' ? v : undefined;
+  };
+  const analyticsDeps = { config, engine, counters, gallery, faceVariation, log };
   const shared = new SharedAnalytics(analyticsDeps);
   const createAnalytics = createAnalyticsFactory(shared, analyticsDeps);
-  const pipelineLog = log.child({ component: 'events' });
-  const pipeline = new AnalyticsPipeline({
+  const retention = new Retention(db, {
+    maxAgeDays: config.retention.max_age_days ?? undefined,
+    maxBytes: config.retention.max_bytes ?? undefined,
+    perAnalytic: Object.fromEntries(
+      Object.entries(config.retention.per_analytic).map(([k, r]) => [k, { maxAgeDays: r.max_age_days, maxBytes: r.max_bytes }]),
+    ),
+    batch: config.retention.batch,
+    intervalS: config.retention.interval_s,
+    walLimitBytes: config.retention.wal_limit_bytes,
+    hardCap: config.retention.hard_cap,
+    protectedSql: ENROLLED_EVENT_SQL,
+  }, log);
+  const m = config.mqtt;
+  const mqtt = m
+    ? new MqttOutbox({ store: events, cursor: new OutboxStore(db), log }, {
+        url: m.url,
+        username: m.username,
+        password: m.password,
+        clientId: m.client_id,
+        topicPrefix: m.topic_prefix,
+        qos: m.qos,
+        crops: m.crops,
+        outboxMax: m.outbox_max,
+        nodeNum: config.node_num,
+      })
+    : undefined;
+  // Store before publish (DESIGN.md section 1); on a full disk, publish live without a seq.
+  const sink = new EventSink({
+    store: events,
+    publish: (e, seq) => server.publish(e, seq),
+    publishLive: (e) => server.publishLive(e),
+    publishControl: (msg) => server.publishControl(msg),
     log,
-    createAnalytics,
-    emit: async (obs, stream) => {
-      // Store before publish (DESIGN.md section 1): the row id is the event's seq.
-      try {
-        const { event, crop } = await buildEvent(obs, { nodeNum: config.node_num, streamAddress: stream.url });
-        const seq = await events.write(event, crop);
-        server.publish(event, seq);
-      } catch (err) {
-        pipelineLog.error({ err, stream: stream.id, analytic: obs.analyticId }, 'event could not be stored; not published');
-      }
-    },
+    nodeNum: config.node_num,
+    outbox: mqtt,
+    onStorageFull: () => retention.trimNow(),
   });
+  const pipeline = new AnalyticsPipeline({ log, createAnalytics, emit: (obs, stream) => sink.handle(obs, stream.url) });
 
   const streams = new StreamRegistry({
     log,
@@ -119,7 +161,9 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
         pipeline: pipeline.stats(),
         models: engine.metrics(),
         subscribers: server.subscriberCount(),
-        store: { last_seq: events.lastSeq() },
+        store: { last_seq: events.lastSeq(), size_bytes: databaseBytes(db) },
+        storage: sink.stats(),
+        mqtt: mqtt?.stats() ?? null,
       }),
     },
   });
@@ -133,7 +177,11 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
   const analyzers = analyzerRegistry([
     lazyAnalyzer('detect', async () => createDetectAnalyzer(await shared.objectDetector(), { classes: [...DETECT_CLASSES] })),
     lazyAnalyzer('plate', async () => createPlateAnalyzer(await shared.plateReader())),
+    lazyAnalyzer('face-detect', async () => createFaceDetectAnalyzer(await shared.faceDetector())),
+    lazyAnalyzer('face-recognize', async () => createFaceRecognizeAnalyzer((await shared.faces()).recognizer)),
+    lazyAnalyzer('identify', async () => createIdentifyAnalyzer((await shared.faces()).recognizer)),
   ]);
+  registerFaceRoutes(server.routes, { faces: () => shared.faces() });
   const frameLimits = {
     maxFrameBytes: config.server.frames.max_frame_bytes,
     maxFps: config.server.frames.max_fps,
@@ -153,6 +201,8 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     async start() {
       await server.start();
       log.info({ address: `http://${config.server.host}:${server.port()}`, version: VERSION }, 'listening');
+      retention.start();
+      mqtt?.start();
       await streams.start();
     },
     async stop() {
@@ -160,6 +210,8 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
       const steps: [string, () => Promise<void> | void][] = [
         ['streams', () => streams.stop()],
         ['pipeline', () => pipeline.stop()],
+        ['mqtt', () => mqtt?.stop()],
+        ['retention', () => retention.stop()],
         ['frame sockets', () => frameSockets.close()],
         ['server', () => server.stop()],
         ['inference', () => engine.stop()],
@@ -177,13 +229,13 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
       }
     },
     async reload(next) {
-      const restartNeeded = (['server', 'models', 'data_dir', 'node_num', 'analytics'] as const).filter(
+      const restartNeeded = (['server', 'models', 'data_dir', 'node_num', 'analytics', 'retention', 'mqtt'] as const).filter(
         (k) => JSON.stringify(next[k]) !== JSON.stringify(current[k]),
       );
       if (restartNeeded.length) log.warn({ keys: restartNeeded }, 'SIGHUP: these settings change only after a restart');
       if (next.log_level !== current.log_level) {
         log.level = next.log_level;
-        log.info({ level: next.log_level }, 'log level changed');
+        log.info({ log_level: next.log_level }, 'log level changed');
       }
       await streams.applyConfig(next.streams);
       current = { ...current, log_level: next.log_level, streams: next.streams };
@@ -193,6 +245,14 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     streamCount: () => streams.health().length,
     address: () => `http://${config.server.host}:${server.port()}`,
   };
+}
+
+/** Bytes the database uses (pages in use; what the file shrinks to after retention). */
+function databaseBytes(db: Db): number {
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  const free = db.pragma('freelist_count', { simple: true }) as number;
+  const size = db.pragma('page_size', { simple: true }) as number;
+  return (pages - free) * size;
 }
 
 /** An analyzer whose models load on its first frame, so unused sockets cost nothing at start. */

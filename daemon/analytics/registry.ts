@@ -10,6 +10,12 @@ import type { CounterStore } from '../store/counterStore.js';
 import type { RgbImage } from '../vision/image.js';
 import { createPeopleCounting, type CountingOptions } from './peopleCounting.js';
 import { buildPlateReader, CN_PLATE_MODELS, createPlateRecognition, DEFAULT_PLATE_MODELS, type PlateReader } from './plateRecognition/index.js';
+import { createFaceDetector, type FaceDetector } from './faceRecognition/faceDetector.js';
+import { FaceAdmin, type EventVariationLookup } from './faceRecognition/faceAdmin.js';
+import { createFaceRecognitionAnalytic } from './faceRecognition/faceRecognitionAnalytic.js';
+import { FaceRecognizer, type FaceRecognitionConfig } from './faceRecognition/faceRecognizer.js';
+import type { FaceGalleryPort } from './faceRecognition/galleryPort.js';
+import type { QualityGates } from './faceRecognition/quality.js';
 import type { AnalyticName, StreamAnalytic } from './types.js';
 import { createVehicleCounting } from './vehicleCounting.js';
 
@@ -17,7 +23,17 @@ export interface AnalyticsFactoryDeps {
   config: VigilConfig;
   engine: InferenceEngine;
   counters: CounterStore;
+  /** The face gallery (store/faceGallery.ts), reached only through its port. */
+  gallery: FaceGalleryPort;
+  /** `pipeline_data.variation` of a stored NFV4-FR event, for reject/confirm by event id. */
+  faceVariation: EventVariationLookup;
   log: Logger;
+}
+
+/** Face recognition shared by streams, frame sockets and the gallery API. */
+export interface FaceServices {
+  recognizer: FaceRecognizer;
+  admin: FaceAdmin;
 }
 
 type Options = Record<string, unknown>;
@@ -57,6 +73,23 @@ export class SharedAnalytics {
     return this.once('object-detector', async () => createObjectDetector(await this.deps.engine.forRole('person-detector')));
   }
 
+  /** The face recognizer, started once (models loaded, gallery re-embedded if the embedder changed). */
+  faces(): Promise<FaceServices> {
+    return this.once('faces', async () => {
+      const recognizer = new FaceRecognizer({ models: this.deps.engine, gallery: this.deps.gallery, log: this.deps.log, config: faceConfig(this.options('face-recognition')) });
+      await recognizer.start();
+      return { recognizer, admin: new FaceAdmin(recognizer, this.deps.log, this.deps.faceVariation) };
+    });
+  }
+
+  /** The bare face detector of the `face-detect` frame socket. */
+  faceDetector(): Promise<FaceDetector> {
+    return this.once('face-detector', async () => {
+      const name = this.options('face-recognition').detector_model as string | undefined;
+      return createFaceDetector(name ? await this.deps.engine.get(name) : await this.deps.engine.forRole('face-detector'));
+    });
+  }
+
   /** A plate reader for a list of formats (per stream); model sessions are shared by the engine anyway. */
   plateReader(formats?: string[]): Promise<PlateReader> {
     const o = this.options('plate-recognition');
@@ -86,6 +119,31 @@ export class FrameMemoDetector {
   }
 }
 
+function gates(o: Record<string, unknown> | undefined): Partial<QualityGates> | undefined {
+  if (!o) return undefined;
+  return { minFaceSize: o.min_face_size as number | undefined, minBlur: o.min_blur as number | undefined, maxYaw: o.max_yaw as number | undefined, maxRoll: o.max_roll as number | undefined };
+}
+
+/** `analytics.face-recognition` (snake_case YAML) to the recognizer's options; unset keys keep defaults. */
+function faceConfig(o: Options): Partial<FaceRecognitionConfig> {
+  const c: Record<string, unknown> = {
+    detectorModel: o.detector_model,
+    embedderModel: o.embedder_model,
+    matchThreshold: o.match_threshold,
+    margin: o.margin,
+    clusterThreshold: o.cluster_threshold,
+    decisionFrames: o.decision_frames,
+    maxMissed: o.max_missed,
+    updates: o.updates,
+    gates: gates(o.gates as Record<string, unknown> | undefined),
+    enrollGates: gates(o.enroll_gates as Record<string, unknown> | undefined),
+  };
+  const strip = (x: Record<string, unknown>) => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined));
+  if (c.gates) c.gates = strip(c.gates as Record<string, unknown>);
+  if (c.enrollGates) c.enrollGates = strip(c.enrollGates as Record<string, unknown>);
+  return strip(c) as Partial<FaceRecognitionConfig>;
+}
+
 function countingOptions(o: Options, stream: StreamEntry): CountingOptions {
   return {
     areaName: stream.name ?? stream.id,
@@ -109,6 +167,7 @@ export function createAnalyticsFactory(shared: SharedAnalytics, deps: AnalyticsF
       createPeopleCounting({ detector: await shared.trackingDetector(), log, counters: deps.counters }, stream.id, countingOptions(shared.options('people-counting'), stream)),
     'vehicle-counting': async (stream, log) =>
       createVehicleCounting({ detector: await shared.trackingDetector(), log, counters: deps.counters }, stream.id, countingOptions(shared.options('vehicle-counting'), stream)),
+    'face-recognition': async (stream, log) => createFaceRecognitionAnalytic((await shared.faces()).recognizer, { streamId: stream.id, log }),
     'plate-recognition': async (stream, log) => {
       const o = shared.options('plate-recognition');
       const reader = await shared.plateReader(stream.plate_formats);

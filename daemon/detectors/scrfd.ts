@@ -16,9 +16,9 @@ export function decodeScrfd(out: Record<string, RawOutput>, inWidth: number, inH
   for (const s of [8, 16, 32]) {
     const cols = Math.ceil(inWidth / s), rows = Math.ceil(inHeight / s);
     const n = cols * rows * anchors;
-    const score = tensors.find((t) => t.data.length === n);
-    const dist = tensors.find((t) => t.data.length === n * 4);
-    const kps = tensors.find((t) => t.data.length === n * 10);
+    // Match by size *and* last dimension: 3200x4 distances (stride 16) have as many values as 12800x1 scores (stride 8).
+    const pick = (last: number): RawOutput | undefined => tensors.find((t) => t.data.length === n * last && t.dims[t.dims.length - 1] === last);
+    const score = pick(1), dist = pick(4), kps = pick(10);
     if (!score || !dist || !kps) throw new VigilError('VIGIL_ERR_MODEL_SHAPE', `SCRFD outputs for stride ${s} (${n} anchors) not found for a ${inWidth}x${inHeight} input`);
     const sc = score.data, d = dist.data, k = kps.data;
     for (let i = 0; i < n; i++) {

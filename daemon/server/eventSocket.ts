@@ -14,7 +14,7 @@ export interface EventSource {
 
 /** Tuning of the event socket; defaults suit a few dozen subscribers on a small box. */
 export interface EventSocketOptions {
-  /** Bytes queued for one subscriber above which live sending stops and it is marked behind (default 1 MiB). */
+  /** Bytes queued for one subscriber above which live sending stops and it is marked behind (default 4 MiB). */
   highWaterBytes?: number;
   /** Matching events a subscriber may miss live before it is closed with 4008 (default 10 000). */
   maxLagEvents?: number;
@@ -99,7 +99,8 @@ export class EventSocketHub {
   private readonly chunk: number;
 
   constructor(private readonly source: EventSource, private readonly log: Logger, opts: EventSocketOptions = {}) {
-    this.highWater = opts.highWaterBytes ?? 1024 * 1024;
+    // 4 MiB: at 1 MiB, 200 subscribers of 20 KB events fell back to per-subscriber store replay (bench fanout).
+    this.highWater = opts.highWaterBytes ?? 4 * 1024 * 1024;
     this.maxLag = opts.maxLagEvents ?? 10_000;
     this.maxStallMs = opts.maxStallMs ?? 60_000;
     this.chunk = opts.replayChunk ?? 200;
@@ -171,6 +172,22 @@ export class EventSocketHub {
       });
       if (result === 2) this.fallBehind(sub, seq); // dropped by uWS: the store still has it
       else sub.lastSeq = seq;
+    }
+  }
+
+  /**
+   * An event the store could not take (disk full): sent to live subscribers only, as
+   * `"seq": null`. lastSeq is untouched: there is nothing to replay, and no seq is invented.
+   */
+  publishUnstored(event: VisionEvent): void {
+    let full: string | undefined;
+    let bare: string | undefined;
+    for (const sub of this.subs) {
+      if (sub.closed || sub.mode !== 'live' || !matches(sub.filter, event.stream_id, event.analytic_id)) continue;
+      if (sub.ws.getBufferedAmount() > this.highWater) continue;
+      const { seq: _seq, ...rest } = sub.filter.crops ? event : withoutCrop(event);
+      const msg = sub.filter.crops ? (full ??= JSON.stringify({ seq: null, ...rest })) : (bare ??= JSON.stringify({ seq: null, ...rest }));
+      sub.ws.cork(() => sub.ws.send(msg));
     }
   }
 

@@ -3,10 +3,15 @@ import type { FaceRecognizer } from '../analytics/faceRecognition/faceRecognizer
 import { VigilError } from '../errors.js';
 import type { ApiRequest, RouteRegistry } from './routes.js';
 
-/** What the face routes need: the gallery admin and (for status/identify) the recognizer. */
-export interface FaceRouteDeps {
+/** The face services; models load on first use, so the routes ask for them per request. */
+export interface FaceServices {
   admin: FaceAdmin;
   recognizer: FaceRecognizer;
+}
+
+/** What the face routes need: a way to get the (started) face services. */
+export interface FaceRouteDeps {
+  faces(): Promise<FaceServices>;
 }
 
 const MAX_BODY = 25 * 1024 * 1024;
@@ -17,46 +22,47 @@ const MAX_BODY = 25 * 1024 * 1024;
  * (fields + one or more file parts), or, for one photo, the raw image bytes.
  */
 export function registerFaceRoutes(routes: RouteRegistry, deps: FaceRouteDeps): void {
-  const { admin, recognizer } = deps;
   const big = { maxBody: MAX_BODY };
+  const admin = async () => (await deps.faces()).admin;
 
-  routes.route('GET', '/api/faces/persons', () => ({ json: { persons: admin.list() } }));
+  routes.route('GET', '/api/faces/persons', async () => ({ json: { persons: (await admin()).list() } }));
   routes.route('POST', '/api/faces/persons', async (req) => {
     const { fields, photos } = readUpload(req);
-    const person = await admin.enroll({ name: fields.name ?? '', relationship: fields.relationship, notes: fields.notes }, photos);
+    const person = await (await admin()).enroll({ name: fields.name ?? '', relationship: fields.relationship, notes: fields.notes }, photos);
     return { status: 201, json: person };
   }, big);
-  routes.route('GET', '/api/faces/persons/:id', (req) => ({ json: admin.show(req.params.id!) }));
-  routes.route('PATCH', '/api/faces/persons/:id', (req) => {
+  routes.route('GET', '/api/faces/persons/:id', async (req) => ({ json: (await admin()).show(req.params.id!) }));
+  routes.route('PATCH', '/api/faces/persons/:id', async (req) => {
     const f = readUpload(req).fields;
-    return { json: admin.update(req.params.id!, { name: f.name, relationship: f.relationship, notes: f.notes }) };
+    return { json: (await admin()).update(req.params.id!, { name: f.name, relationship: f.relationship, notes: f.notes }) };
   });
-  routes.route('DELETE', '/api/faces/persons/:id', (req) => {
-    admin.remove(req.params.id!);
+  routes.route('DELETE', '/api/faces/persons/:id', async (req) => {
+    (await admin()).remove(req.params.id!);
     return { json: { removed: req.params.id } };
   });
   routes.route('POST', '/api/faces/persons/:id/photos', async (req) => {
     const { photos } = readUpload(req);
     if (photos.length !== 1) throw new VigilError('VIGIL_ERR_BAD_REQUEST', `Send exactly one photo (got ${photos.length}).`);
-    return { status: 201, json: await admin.addPhoto(req.params.id!, photos[0]!) };
+    return { status: 201, json: await (await admin()).addPhoto(req.params.id!, photos[0]!) };
   }, big);
-  routes.route('GET', '/api/faces/photos/:photoId/crop', (req) => ({ body: admin.photoCrop(req.params.photoId!), contentType: 'image/jpeg' }));
+  routes.route('GET', '/api/faces/photos/:photoId/crop', async (req) => ({ body: (await admin()).photoCrop(req.params.photoId!), contentType: 'image/jpeg' }));
   routes.route('POST', '/api/faces/reject', async (req) => {
     const f = readUpload(req).fields;
-    return { json: await admin.reject(need(f.event_id ?? f.capture_id, 'event_id'), need(f.person_id, 'person_id')) };
+    return { json: await (await admin()).reject(need(f.event_id ?? f.capture_id, 'event_id'), need(f.person_id, 'person_id')) };
   });
   routes.route('POST', '/api/faces/confirm', async (req) => {
     const f = readUpload(req).fields;
-    return { json: await admin.confirm(need(f.event_id ?? f.capture_id, 'event_id'), need(f.person_id, 'person_id')) };
+    return { json: await (await admin()).confirm(need(f.event_id ?? f.capture_id, 'event_id'), need(f.person_id, 'person_id')) };
   });
-  routes.route('GET', '/api/faces/unknowns', () => ({ json: { unknowns: admin.unknowns() } }));
+  routes.route('GET', '/api/faces/unknowns', async () => ({ json: { unknowns: (await admin()).unknowns() } }));
   routes.route('POST', '/api/faces/unknowns/:id/enroll', async (req) => {
     const f = readUpload(req).fields;
-    return { status: 201, json: await admin.enrollUnknown(req.params.id!, { name: f.name ?? '', relationship: f.relationship, notes: f.notes }) };
+    return { status: 201, json: await (await admin()).enrollUnknown(req.params.id!, { name: f.name ?? '', relationship: f.relationship, notes: f.notes }) };
   });
-  routes.route('GET', '/api/faces/status', () => ({
-    json: { model: recognizer.model, persons: recognizer.index.personCount, embeddings: recognizer.index.size, reembed: recognizer.reembedProgress, config: recognizer.config },
-  }), { auth: 'token' });
+  routes.route('GET', '/api/faces/status', async () => {
+    const { recognizer } = await deps.faces();
+    return { json: { model: recognizer.model, persons: recognizer.index.personCount, embeddings: recognizer.index.size, reembed: recognizer.reembedProgress, config: recognizer.config } };
+  }, { auth: 'token' });
 }
 
 function need(v: string | undefined, name: string): string {

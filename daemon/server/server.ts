@@ -36,6 +36,8 @@ export interface VigilServer {
   app: TemplatedApp;
   /** Sends a stored event to matching subscribers; call after the store committed it, in seq order. */
   publish(event: VisionEvent, seq: number): void;
+  /** Sends an event the store could not take to live subscribers, as `"seq": null` (never replayable). */
+  publishLive(event: VisionEvent): void;
   /** Sends a control message (`type`: status, error, ...) to all subscribers; `stream_id` narrows it. */
   publishControl(msg: { type: string; stream_id?: string; [k: string]: unknown }): void;
   start(): Promise<void>;
@@ -105,6 +107,7 @@ export function createServer(opts: ServerOptions): VigilServer {
     routes: router,
     app,
     publish: (event, seq) => guard(log, 'publish', () => hub.publish(event, seq)),
+    publishLive: (event) => guard(log, 'publishLive', () => hub.publishUnstored(event)),
     publishControl: (msg) => guard(log, 'publishControl', () => hub.publishControl(msg)),
     subscriberCount: () => hub.count(),
     subscriberStats: () => hub.stats(),

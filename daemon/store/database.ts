@@ -19,11 +19,12 @@ export function openDatabase(file: string): Db {
   let db: Db;
   try {
     db = new Database(file, { timeout: 2000 });
+    // Lets retention shrink the file without a full VACUUM. It must come before WAL:
+    // switching to WAL writes the header of a new file, after which auto_vacuum is fixed.
+    db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    // Lets retention shrink the file without a full VACUUM (only takes effect on a new file).
-    db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('wal_autocheckpoint = 1000');
   } catch (err) {
     const msg = (err as Error).message;

@@ -35,7 +35,13 @@ const MIGRATIONS = [
      capture_id TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (person_id, capture_id));
    CREATE TABLE face_embeddings (
      ref TEXT NOT NULL, model TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (ref, model));`,
+  // Retention asks, per NFV4-FR event it would delete, whether an enrolment photo came from it.
+  `CREATE INDEX face_photos_capture ON face_photos(capture_id) WHERE capture_id IS NOT NULL;`,
 ];
+
+/** SQL over an events row aliased `e`: true for NFV4-FR events whose capture became an enrolment photo (kept by retention). */
+export const ENROLLED_EVENT_SQL =
+  "e.analytic_id = 'NFV4-FR' AND EXISTS (SELECT 1 FROM face_photos p WHERE p.capture_id = json_extract(e.json, '$.pipeline_data.variation'))";
 
 const toBlob = (v: Float32Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 function fromBlob(b: Buffer): Float32Array {

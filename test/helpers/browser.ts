@@ -24,7 +24,7 @@ export async function launchBrowser(t: TestContextLike): Promise<Browser> {
   return browser;
 }
 
-/** A page of a fresh context (its own sessionStorage); phone-sized when asked. Console errors are collected. */
+/** A page of a fresh context (its own sessionStorage); phone-sized when asked. Script errors and failed requests are collected. */
 export async function openPage(browser: Browser, opts: { phone?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext(
     opts.phone ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 900 } },
@@ -33,16 +33,20 @@ export async function openPage(browser: Browser, opts: { phone?: boolean } = {})
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    // Failed requests are reported below with their URL; the console line lacks it.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`http ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
   });
   return { context, page, errors };
 }
 
-/** Saves a full-page screenshot under test-artifacts/ and prints its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** Saves a screenshot (full page unless `fullPage: false`) under test-artifacts/ and prints its path. */
+export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = resolve(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage: opts.fullPage ?? true });
   console.log(`# screenshot: ${file}`);
   return file;
 }

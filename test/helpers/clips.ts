@@ -89,3 +89,44 @@ export const PERSON_CROPS = {
 
 /** The rear of a Nissan Pathfinder from the freeway image (yolox_nano: car 0.86). */
 export const CAR_CROP = { file: 'coco_cars_freeway_000000001532.jpg', crop: [225, 361, 192, 118] as [number, number, number, number] };
+
+/**
+ * The crossing scene for people counting (640x360, 18 s): a horizontal line at y = 0.5 and
+ * five real people moving straight across it at known times. Hand count by construction:
+ * Down (in) 3 (redShirt 1-4 s, whiteCap 4.5-7.5 s, adidas 7-10 s), Up (out) 2 (man 2-5 s,
+ * orangeCap 7.5-10.5 s); a sixth child stands still above the line all along (never counts);
+ * nobody moves after 10.5 s, so when the clip loops, loops are apart by a quiet gap.
+ */
+export function peopleCrossingClip(): string {
+  const H = 150;
+  const down = (c: { file: string; crop: [number, number, number, number] }, x: number, t0: number, t1: number): Sprite =>
+    ({ ...c, crop: [...c.crop], height: H, from: [x, 0], to: [x, 200], t0, t1 });
+  const up = (c: { file: string; crop: [number, number, number, number] }, x: number, t0: number, t1: number): Sprite =>
+    ({ ...c, crop: [...c.crop], height: H, from: [x, 200], to: [x, 0], t0, t1 });
+  const P = PERSON_CROPS;
+  return buildClip({
+    background: { file: 'coco_cars_freeway_000000001532.jpg', blur: 20 }, width: 640, height: 360, seconds: 18,
+    sprites: [
+      { ...P.whiteCap, crop: [...P.whiteCap.crop], height: 140, from: [570, 10], to: [570, 10], t0: 0, t1: 18, hold: true },
+      down(P.redShirt, 60, 1, 4), up(P.man, 400, 2, 5), down(P.whiteCap, 250, 4.5, 7.5), down(P.adidas, 440, 7, 10), up(P.orangeCap, 120, 7.5, 10.5),
+    ],
+  });
+}
+
+/** Hand count of peopleCrossingClip per loop, line `mid` (points (0,0.5)-(1,0.5), in: Down). */
+export const PEOPLE_CROSSINGS = { in: 3, out: 2 } as const;
+
+/**
+ * The vehicle scene (640x360, 12 s): a real car (coco_people_car, yolox_nano car 0.58 in the
+ * source image) driven right across a vertical line at x = 0.5 (1-5 s), then back left (6-10 s).
+ * Hand count by construction: one Right (in), one Left (out), both `car`.
+ */
+export function carCrossingClip(): string {
+  return buildClip({
+    background: { file: 'coco_people_group_000000001000.jpg', crop: [0, 0, 640, 100], blur: 20 }, width: 640, height: 360, seconds: 12,
+    sprites: [
+      { file: 'coco_people_car_000000009891.jpg', crop: [359, 91, 281, 244], height: 130, from: [0, 200], to: [480, 200], t0: 1, t1: 5 },
+      { file: 'coco_people_car_000000009891.jpg', crop: [359, 91, 281, 244], height: 130, from: [480, 120], to: [0, 120], t0: 6, t1: 10 },
+    ],
+  });
+}

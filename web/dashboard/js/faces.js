@@ -89,6 +89,10 @@ function captureCard(ev) {
   );
 }
 
+const POLL_MS = 5000;
+let timer = null;
+let shownCaptures = '';
+
 async function refresh() {
   try {
     ({ persons } = await api('/api/faces/persons'));
@@ -98,8 +102,17 @@ async function refresh() {
     return;
   }
   $('#persons').replaceChildren(...(persons.length ? await Promise.all(persons.map(personCard)) : [note('Nobody enrolled yet: add a person with one or more photos above.')]));
+  shownCaptures = '';
+  await refreshCaptures();
+}
+
+/** Re-renders the captures only when new ones came, so a half-made choice is not wiped by the poll. */
+async function refreshCaptures() {
   try {
     const { events } = await api('/api/events?analytic_id=NFV4-FR&limit=20&crops=1');
+    const key = `${persons.length}:${events.map((e) => e.seq).join(',')}`;
+    if (key === shownCaptures) return;
+    shownCaptures = key;
     $('#captures').replaceChildren(...(events.length ? events.map(captureCard) : [note('No face captures yet.')]));
   } catch (err) {
     $('#captures').replaceChildren(note(explain(err), 'error'));
@@ -131,4 +144,11 @@ $('#enroll-form').addEventListener('submit', async (e) => {
 
 export async function show() {
   await refresh();
+  clearInterval(timer);
+  timer = setInterval(refreshCaptures, POLL_MS);
+}
+
+export function hide() {
+  clearInterval(timer);
+  timer = null;
 }

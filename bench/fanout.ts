@@ -1,0 +1,238 @@
+// `npm run bench -- fanout`: event fan-out to 200 subscribers with 20 KB events (Vigil's uWS event
+// socket vs a baseline `ws` server doing the same store + broadcast, same run), store insert rate,
+// and plate queries at 1M rows (BENCH_ROWS to change). Subscribers run in two child processes.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import WebSocket, { WebSocketServer } from 'ws';
+import { openDatabase } from '../daemon/store/database.js';
+import { EventStore } from '../daemon/store/eventStore.js';
+import { createServer } from '../daemon/server/server.js';
+import { EventSink } from '../daemon/events/eventSink.js';
+import { newEventId } from '../daemon/events/eventBuilder.js';
+import type { VisionEvent } from '../daemon/events/schema.js';
+import { silentLogger } from '../daemon/log.js';
+
+const SUBSCRIBERS = 200;
+const CHILDREN = 2;
+const STEP_S = 3;
+const RATES = [25, 50, 75, 100, 150, 200, 300, 400];
+const TOKEN = 'bench-token-1234';
+const now = () => performance.timeOrigin + performance.now();
+
+/** Child mode: N subscribers; latency from the send time the producer puts at the start of each message. */
+async function clientMain(url: string, n: number): Promise<void> {
+  let lat: number[] = [];
+  let count = 0;
+  const sockets = await Promise.all(
+    Array.from({ length: n }, () =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(url);
+        ws.on('message', (data: Buffer) => {
+          // Only the head is read (no JSON.parse of 20 KB): the client side must not be the bottleneck.
+          const m = /"sent":([\d.]+)/.exec(data.toString('latin1', 0, 160));
+          if (!m) return;
+          count++;
+          if (count % 4 === 0) lat.push(now() - Number(m[1]));
+        });
+        ws.once('open', () => resolve(ws));
+        ws.once('error', reject);
+      }),
+    ),
+  );
+  process.send!({ ready: true });
+  process.on('message', (msg: { cmd: string }) => {
+    if (msg.cmd === 'report') {
+      lat.sort((a, b) => a - b);
+      const q = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * p))]! : NaN);
+      process.send!({ count, p50: q(0.5), p99: q(0.99) });
+      lat = [];
+      count = 0;
+    } else if (msg.cmd === 'exit') {
+      for (const s of sockets) s.terminate();
+      process.exit(0);
+    }
+  });
+}
+
+function event(seqHint: number, crop: string): VisionEvent {
+  const ts = Date.now();
+  // Key order matters: `sent` sits in the first bytes of the message the clients read.
+  return {
+    timestamp: String(ts),
+    pipeline_data: { sent: now(), event_id: newEventId(ts), primary_text: 'person', secondary_text: '', area_name: 'a', confidence: 0.9, label: 'person', direction: '', line: '', n: seqHint },
+    analytic_id: 'NFV4-PC',
+    node_num: 1,
+    stream_id: `cam${seqHint % 8}`,
+    stream_address: 'rtsp://cam/1',
+    image_jpeg: crop,
+  } as unknown as VisionEvent;
+}
+
+interface Step {
+  rate: number;
+  delivered: number;
+  p50: number;
+  p99: number;
+}
+
+async function startClients(url: string): Promise<{ report(): Promise<{ count: number; p50: number; p99: number }>; stop(): void }> {
+  const self = fileURLToPath(import.meta.url);
+  const kids: ChildProcess[] = [];
+  for (let i = 0; i < CHILDREN; i++) {
+    const k = fork(self, ['--fanout-clients', url, String(SUBSCRIBERS / CHILDREN)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    kids.push(k);
+    await new Promise<void>((res) => k.once('message', () => res()));
+  }
+  return {
+    async report() {
+      const rs = await Promise.all(kids.map((k) => new Promise<{ count: number; p50: number; p99: number }>((res) => {
+        k.once('message', (m) => res(m as { count: number; p50: number; p99: number }));
+        k.send({ cmd: 'report' });
+      })));
+      return { count: rs.reduce((n, r) => n + r.count, 0), p50: Math.max(...rs.map((r) => r.p50)), p99: Math.max(...rs.map((r) => r.p99)) };
+    },
+    stop() {
+      for (const k of kids) k.send({ cmd: 'exit' });
+    },
+  };
+}
+
+/** Runs the rate steps against one server; `emit` stores and publishes one event. */
+async function rateSteps(name: string, url: string, emit: (e: VisionEvent, crop: Buffer) => Promise<unknown>): Promise<Step | null> {
+  const clients = await startClients(url);
+  const cropBytes = Buffer.alloc(15 * 1024, 0x41); // 15 KB → 20 KB base64: the event is ~20 KB
+  const crop = cropBytes.toString('base64');
+  let best: Step | null = null;
+  let n = 0;
+  try {
+    for (const rate of RATES) {
+      await clients.report(); // reset counters
+      const started = Date.now();
+      let sent = 0;
+      while (Date.now() - started < STEP_S * 1000) {
+        const due = Math.floor(((Date.now() - started) / 1000) * rate) - sent;
+        for (let i = 0; i < due; i++, sent++) void emit(event(n++, crop), cropBytes);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await new Promise((r) => setTimeout(r, 500)); // let the tail arrive
+      const r = await clients.report();
+      const step = { rate, delivered: r.count / STEP_S, p50: r.p50, p99: r.p99 };
+      const ok = r.count >= sent * SUBSCRIBERS * 0.97 && r.p99 < 500;
+      console.log(`  ${name}: ${rate} ev/s offered → ${Math.round(step.delivered)} deliveries/s (${(step.delivered / SUBSCRIBERS).toFixed(0)} ev/s per subscriber), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms${ok ? '' : '  (not sustained)'}`);
+      if (!ok) break;
+      best = step;
+    }
+  } finally {
+    clients.stop();
+  }
+  return best;
+}
+
+async function fanout(dir: string): Promise<void> {
+  console.log(`fan-out: ${SUBSCRIBERS} subscribers in ${CHILDREN} processes, ~20 KB events, ${STEP_S} s per rate step`);
+  const log = silentLogger();
+  // Vigil: EventSink → EventStore.write → uWS event socket.
+  const db = openDatabase(join(dir, 'fanout-vigil.db'));
+  const store = new EventStore(db);
+  // BENCH_HIGH_WATER: the per-subscriber bound (bytes) above which a subscriber falls back to the store.
+  const highWaterBytes = process.env.BENCH_HIGH_WATER ? Number(process.env.BENCH_HIGH_WATER) : undefined;
+  const server = createServer({ host: '127.0.0.1', port: 0, tokens: [TOKEN], adminToken: 'bench-admin-1234', heartbeatS: 0, log, store, highWaterBytes });
+  await server.start();
+  const sink = new EventSink({ store, publish: (e, s) => server.publish(e, s), log, nodeNum: 1 });
+  const vigil = await rateSteps('vigil (uWS)', `ws://127.0.0.1:${server.port()}/event_channel?authorization=${TOKEN}`, (e, c) => sink.deliver(e, c));
+  await server.stop();
+  db.close();
+
+  // Baseline: the same store write, then a `ws` broadcast with a per-client buffer bound.
+  const db2 = openDatabase(join(dir, 'fanout-ws.db'));
+  const store2 = new EventStore(db2);
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise((r) => wss.once('listening', r));
+  const port = (wss.address() as { port: number }).port;
+  const baseline = await rateSteps('baseline (ws)', `ws://127.0.0.1:${port}/`, async (e, c) => {
+    const seq = await store2.write(e, c);
+    const msg = JSON.stringify({ seq, ...e });
+    for (const client of wss.clients) if (client.readyState === WebSocket.OPEN && client.bufferedAmount < 1024 * 1024) client.send(msg);
+  });
+  wss.close();
+  db2.close();
+  if (vigil && baseline) {
+    console.log(`fan-out best sustained: vigil ${Math.round(vigil.delivered)} deliveries/s (p99 ${vigil.p99.toFixed(1)} ms) vs ws ${Math.round(baseline.delivered)} deliveries/s (p99 ${baseline.p99.toFixed(1)} ms): ratio ${(vigil.delivered / baseline.delivered).toFixed(2)}x`);
+  } else console.log(`fan-out: vigil ${vigil ? Math.round(vigil.delivered) : 'none'} / ws ${baseline ? Math.round(baseline.delivered) : 'none'} deliveries/s sustained`);
+}
+
+async function inserts(dir: string): Promise<void> {
+  for (const cropKb of [1, 20]) {
+    const db = openDatabase(join(dir, `insert-${cropKb}.db`));
+    const store = new EventStore(db);
+    const crop = Buffer.alloc(cropKb * 1024, 7);
+    const N = cropKb === 1 ? 50_000 : 10_000;
+    const t0 = performance.now();
+    const pending: Promise<number>[] = [];
+    for (let i = 0; i < N; i++) {
+      pending.push(store.write(event(i, ''), crop));
+      if (pending.length >= 1000) await Promise.all(pending.splice(0));
+    }
+    await Promise.all(pending);
+    const s = (performance.now() - t0) / 1000;
+    console.log(`store insert (write, micro-batched), ${cropKb} KB crop: ${Math.round(N / s)} events/s`);
+    db.close();
+  }
+}
+
+async function plateQuery(dir: string): Promise<void> {
+  const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
+  const db = openDatabase(join(dir, 'plates.db'));
+  const store = new EventStore(db);
+  const t0 = performance.now();
+  const letters = 'ABCDEFGHJKLMNPRSTUVWXYZ';
+  const plate = (i: number) => `${letters[i % 23]}${(i * 7919) % 10000} ${letters[(i >> 3) % 23]}${letters[(i >> 7) % 23]}`;
+  for (let i = 0; i < rows; i += 10_000) {
+    store.appendMany(Array.from({ length: Math.min(10_000, rows - i) }, (_, k) => {
+      const n = i + k;
+      const ts = 1_700_000_000_000 + n * 100;
+      return {
+        event: {
+          analytic_id: 'NFV4-LPR', node_num: 1, stream_id: `cam${n % 16}`, stream_address: 'rtsp://cam', timestamp: String(ts),
+          pipeline_data: { event_id: newEventId(ts), primary_text: plate(n), secondary_text: '', plate_number: plate(n), label: 'car', area_name: '', direction: 'Up', confidence: 0.9, plate_type: '', plate_confidence: 0.9 },
+        } as VisionEvent,
+      };
+    }));
+  }
+  console.log(`plate table: ${rows} LPR events inserted in ${((performance.now() - t0) / 1000).toFixed(1)} s (${Math.round(rows / ((performance.now() - t0) / 1000))} events/s in batches of 10 000)`);
+  const time = (label: string, f: () => number) => {
+    const ts: number[] = [];
+    let hits = 0;
+    for (let i = 0; i < 50; i++) {
+      const a = performance.now();
+      hits = f();
+      ts.push(performance.now() - a);
+    }
+    ts.sort((x, y) => x - y);
+    console.log(`query by plate at ${rows} rows, ${label}: median ${ts[25]!.toFixed(3)} ms, p99 ${ts[49]!.toFixed(3)} ms (${hits} hits)`);
+  };
+  const target = plate(123_457 % rows);
+  time(`exact "${target}"`, () => store.query({ plate: target, limit: 100 }).length);
+  time(`prefix "${target.slice(0, 3)}*"`, () => store.query({ plate: `${target.slice(0, 3)}*`, limit: 100 }).length);
+  time(`infix "*${target.slice(2, 5)}*"`, () => store.query({ plate: `*${target.slice(2, 5)}*`, limit: 100 }).length);
+  db.close();
+}
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  try {
+    // BENCH_PARTS=fanout,inserts,plates (default all).
+    const parts = (process.env.BENCH_PARTS ?? 'fanout,inserts,plates').split(',');
+    if (parts.includes('fanout')) await fanout(dir);
+    if (parts.includes('inserts')) await inserts(dir);
+    if (parts.includes('plates')) await plateQuery(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--fanout-clients') void clientMain(process.argv[3]!, Number(process.argv[4]));
