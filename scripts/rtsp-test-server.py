@@ -6,11 +6,20 @@ or more mount paths, optionally behind basic auth. Prints one line
 `READY port=N mounts=/a,/b` on stdout once listening.
 
 File mode: the clip is re-encoded once (cached in the temp dir) into MPEG-TS
-with a 1 s GOP and no B-frames, so a player joining mid-stream gets a picture
-within a second; then one ffmpeg per mount publishes it with `-re -stream_loop -1`
-as MPEG-TS over loopback UDP and the mount relays it (udpsrc ! tsdemux ignore-pcr=true !
-rtph264pay), no live re-encode. An .mp4 looped directly stops after the first
-loop with ffmpeg 5.1 (DESIGN.md section 8), hence the TS copy.
+with a keyframe every second of clip time (whatever its fps), one slice per
+frame and no B-frames, so a player joining mid-stream gets a picture within a
+second; the first frame is an IDR, so every loop starts on a keyframe. Then one
+ffmpeg per mount publishes it with `-re -stream_loop -1` as MPEG-TS over
+loopback UDP and the mount relays it (udpsrc ! tsdemux ignore-pcr=true !
+h264parse ! rtph264pay), no live re-encode. An .mp4 looped directly stops after
+the first loop with ffmpeg 5.1 (DESIGN.md section 8), hence the TS copy.
+
+SPS/PPS are re-sent in-band by h264parse (once per IDR access unit), never by
+rtph264pay: its config-interval=-1 inserts them before every IDR *slice* NAL,
+so a multi-slice IDR (x264 -tune zerolatency with 2 threads makes 2 slices)
+reached players as two access units with one timestamp; each half decoded with
+the other half concealed, and the whole GOP after it smeared (measured: 16-22
+dB PSNR against the source, every keyframe output twice).
 
 Run it with /usr/bin/python3 (a pyenv python lacks `gi`).
 """
@@ -51,19 +60,21 @@ def free_udp_port():
 
 
 def looped_ts_copy(path, ffmpeg):
-    """Re-encodes the clip once into a cached MPEG-TS (1 s GOP, no B-frames)."""
+    """Re-encodes the clip once into a cached MPEG-TS (1 s GOP, one slice a frame, no B-frames)."""
     st = os.stat(path)
-    key = hashlib.sha1(f'{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|v2'.encode()).hexdigest()[:16]
+    key = hashlib.sha1(f'{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|v3'.encode()).hexdigest()[:16]
     cache_dir = os.path.join(tempfile.gettempdir(), 'vigil-rtsp-test')
     os.makedirs(cache_dir, exist_ok=True)
     out = os.path.join(cache_dir, f'{key}.ts')
     if os.path.exists(out):
         return out
     tmp = f'{out}.{os.getpid()}.tmp'
+    # GOP by time, not frames: `-g 30` is 3 s at 10 fps. sliced-threads=0: frame threads
+    # keep one slice per frame (zerolatency's sliced threads split each frame in two).
     cmd = [ffmpeg, '-hide_banner', '-loglevel', 'error', '-y', '-i', path, '-an',
-           '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-bf', '0',
-           '-g', '30', '-keyint_min', '30', '-sc_threshold', '0', '-pix_fmt', 'yuv420p',
-           '-threads', '2', '-f', 'mpegts', tmp]
+           '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '0', '-x264-params', 'sliced-threads=0',
+           '-force_key_frames', 'expr:gte(t,n_forced*1)', '-g', '250', '-sc_threshold', '0',
+           '-pix_fmt', 'yuv420p', '-threads', '2', '-f', 'mpegts', tmp]
     r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if r.returncode != 0:
         sys.stderr.write(r.stderr.decode(errors='replace'))
@@ -96,7 +107,7 @@ class Server:
                 port = free_udp_port()
                 self.publish(ts, port)
                 launch = (f'( udpsrc address=127.0.0.1 port={port} buffer-size=4194304 caps="video/mpegts,systemstream=true" '
-                          '! tsdemux ignore-pcr=true ! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=-1 )')
+                          '! tsdemux ignore-pcr=true ! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=0 )')
             else:
                 launch = (f'( videotestsrc is-live=true pattern={args.pattern} '
                           f'! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 '

@@ -78,7 +78,7 @@ test('ffmpeg missing: the daemon runs and the stream reports VIGIL_ERR_FFMPEG_MI
   assert.equal(s.state, 'failed');
 });
 
-test('under systemd: READY=1 once up, STOPPING=1 on SIGTERM (sd_notify)', async (t) => {
+test('under systemd: READY=1 once up, WATCHDOG=1 while healthy, STOPPING=1 on SIGTERM (sd_notify)', async (t) => {
   if (spawnSync('which', ['systemd-notify']).status !== 0) assert.fail('systemd-notify is not installed (apt: systemd)');
   const dir = mkdtempSync(join(tmpdir(), 'vigil-notify-'));
   const sock = join(dir, 'notify.sock');
@@ -93,9 +93,11 @@ while True:
   let got = '';
   listener.stdout.on('data', (b: Buffer) => (got += b.toString()));
   await waitFor('notify listener', () => got.includes('LISTENING'), 10_000);
-  const d = await startDaemon({ env: { NOTIFY_SOCKET: sock } }, t);
+  const d = await startDaemon({ env: { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '2000000' } }, t);
   await waitFor('READY=1', () => got.includes('READY=1'), 20_000);
   assert.match(got, new RegExp(`MAINPID=${d.child.pid}`));
+  // WatchdogSec=2 s: pings come every second while the pipeline is healthy.
+  await waitFor('two WATCHDOG=1 pings', () => (got.match(/WATCHDOG=1/g) ?? []).length >= 2, 10_000);
   await d.stop('SIGTERM');
   await waitFor('STOPPING=1', () => got.includes('STOPPING=1'), 10_000);
 });

@@ -42,7 +42,14 @@ test('enrolling a face through the page makes the next capture KNOWN', async (t)
   await page.locator('#page-feed').waitFor({ state: 'visible' });
 
   // Before enrolment the face is a stranger.
-  await page.locator('#feed li.card.event[data-analytic="NFV4-FR"]').filter({ hasText: 'Unknown face' }).first().waitFor({ timeout: 120_000 });
+  await page
+    .locator('#feed li.card.event[data-analytic="NFV4-FR"]')
+    .filter({ hasText: 'Unknown face' })
+    .first()
+    .waitFor({ timeout: 120_000 })
+    .catch((err: Error) => {
+      throw new Error(`${err.message}\n--- daemon log (warnings and errors) ---\n${daemon.logs().split('\n').filter((l) => /"level":(40|50|60)/.test(l)).slice(-15).join('\n')}`);
+    });
 
   await page.click('#nav a[data-page="faces"]');
   await page.fill('#enroll-form input[name="name"]', 'Barack Obama');

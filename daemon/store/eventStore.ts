@@ -57,9 +57,13 @@ export interface EventStoreOptions {
   batchDelayMs?: number;
 }
 
-/** Letters and digits, upper case: "b 1234-xy" and "B1234XY" are the same plate. */
+/**
+ * Letters and digits, upper case: "b 1234-xy" and "B1234XY" are the same plate. Any script's
+ * letters count (a CN plate's province character "皖K66666" must not shrink to "K66666", which
+ * "沪K*" would also find); NFKC folds full-width "Ｋ６" to "K6".
+ */
 export function normalisePlate(plate: string, keepWildcards = false): string {
-  return plate.toUpperCase().replace(keepWildcards ? /[^A-Z0-9*?]/g : /[^A-Z0-9]/g, '');
+  return plate.normalize('NFKC').toUpperCase().replace(keepWildcards ? /[^\p{L}\p{N}*?]/gu : /[^\p{L}\p{N}]/gu, '');
 }
 
 /** The event as one JSON message: seq first, crop added when given (no parse/stringify round trip). */
@@ -186,7 +190,7 @@ export class EventStore {
       const pattern = normalisePlate(q.plate, true);
       if (pattern === '' || /^\*+$/.test(pattern)) where.push('e.plate_number IS NOT NULL');
       else {
-        // The pattern holds only [A-Z0-9*?], so GLOB needs no escaping (and can use the index for a prefix).
+        // The pattern holds only letters, digits, * and ? (no [ ]), so GLOB needs no escaping (and can use the index for a prefix).
         where.push(/[*?]/.test(pattern) ? 'e.plate_number GLOB ?' : 'e.plate_number = ?');
         args.push(pattern);
       }

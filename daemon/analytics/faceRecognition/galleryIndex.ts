@@ -1,4 +1,5 @@
 import type { VectorRow } from './galleryPort.js';
+import { createDotScanner, dot, type DotScanner } from './galleryMatcher.js';
 
 /** Decision thresholds of a match. */
 export interface MatchThresholds {
@@ -23,16 +24,32 @@ export interface MatchResult {
 }
 
 /**
- * In-memory matcher over the gallery: every positive embedding in one flat
- * Float32Array (row-major), so a match is one pass of dot products, best per person.
+ * In-memory matcher over the gallery: every positive embedding in one row-major
+ * matrix, so a match is one pass of dot products (WebAssembly SIMD where available,
+ * see galleryMatcher.ts), then the best row per person.
  */
 export class GalleryIndex {
   private dim = 0;
-  private rows = new Float32Array(0);
+  private readonly scanner: DotScanner;
+  /** Similarity of the query to each row (reused between matches). */
+  private sims = new Float32Array(0);
   private rowPerson = new Int32Array(0);
   private persons: string[] = [];
   private best = new Float32Array(0);
+  /** Rows of person p: personRows[personStart[p] .. personStart[p+1]). */
+  private personStart = new Int32Array(1);
+  private personRows = new Int32Array(0);
   private negatives = new Map<number, Float32Array[]>();
+
+  /** `scanner: 'js'` forces the plain JS loop (benchmark baseline, tests). */
+  constructor(opts: { scanner?: 'auto' | 'js' } = {}) {
+    this.scanner = createDotScanner(opts.scanner ?? 'auto');
+  }
+
+  /** Which dot-product kernel matches run on. */
+  get kernel(): DotScanner['kind'] {
+    return this.scanner.kind;
+  }
 
   /** Number of positive embeddings. */
   get size(): number {
@@ -48,16 +65,24 @@ export class GalleryIndex {
     const ids = new Map<string, number>();
     this.dim = positives[0]?.vector.length ?? 0;
     const usable = positives.filter((p) => p.vector.length === this.dim);
-    this.rows = new Float32Array(usable.length * this.dim);
+    const rows = new Float32Array(usable.length * this.dim);
     this.rowPerson = new Int32Array(usable.length);
     usable.forEach((p, i) => {
       let id = ids.get(p.person_id);
       if (id === undefined) ids.set(p.person_id, (id = ids.size));
-      this.rows.set(p.vector, i * this.dim);
+      rows.set(p.vector, i * this.dim);
       this.rowPerson[i] = id;
     });
+    this.scanner.load(rows, usable.length, this.dim);
+    this.sims = new Float32Array(usable.length);
     this.persons = [...ids.keys()];
     this.best = new Float32Array(this.persons.length);
+    this.personStart = new Int32Array(this.persons.length + 1);
+    for (const p of this.rowPerson) this.personStart[p + 1]!++;
+    for (let p = 0; p < this.persons.length; p++) this.personStart[p + 1]! += this.personStart[p]!;
+    this.personRows = new Int32Array(this.rowPerson.length);
+    const fill = this.personStart.slice(0, -1);
+    this.rowPerson.forEach((p, r) => { this.personRows[fill[p]!++] = r; });
     this.negatives = new Map();
     for (const n of negatives) {
       const id = ids.get(n.person_id);
@@ -82,10 +107,17 @@ export class GalleryIndex {
       return { personId: null, candidateId: null, similarity: 0, secondSimilarity: 0, negativeSimilarity: -1, reason: 'empty' };
     }
     this.scan(e);
-    let b1 = -1, s1 = -2, s2 = -2;
+    let b1 = -1, b2 = -1, s1 = -2, s2 = -2;
     for (let p = 0; p < this.best.length; p++) {
       const s = this.best[p]!;
-      if (s > s1) { s2 = s1; s1 = s; b1 = p; } else if (s > s2) s2 = s;
+      if (s > s1) { s2 = s1; b2 = b1; s1 = s; b1 = p; } else if (s > s2) { s2 = s; b2 = p; }
+    }
+    // Re-score the two leaders with the reference loop, so the reported similarities (and
+    // the ties with negatives below) are bit for bit those of the plain JS scan.
+    s1 = this.exactBest(e, b1);
+    if (b2 >= 0) {
+      s2 = this.exactBest(e, b2);
+      if (s2 > s1) [b1, b2, s1, s2] = [b2, b1, s2, s1];
     }
     if (s2 < -1) s2 = 0; // a single person: the margin is measured against "nobody".
     let neg = -1;
@@ -99,27 +131,23 @@ export class GalleryIndex {
     return { ...base, personId: candidateId, reason: 'match' };
   }
 
+  /** Best similarity to person p's rows by the reference dot product. */
+  private exactBest(e: Float32Array, p: number): number {
+    let best = -2;
+    for (let i = this.personStart[p]!; i < this.personStart[p + 1]!; i++) {
+      const s = dot(e, this.scanner.row(this.personRows[i]!), 0, this.dim);
+      if (s > best) best = s;
+    }
+    return best;
+  }
+
   private scan(e: Float32Array): void {
     const best = this.best.fill(-2);
-    const rows = this.rows, rp = this.rowPerson, d = this.dim;
-    for (let r = 0, off = 0; r < rp.length; r++, off += d) {
-      const s = dot(e, rows, off, d);
-      const p = rp[r]!;
+    const sims = this.sims, rp = this.rowPerson;
+    this.scanner.scan(e, sims);
+    for (let r = 0; r < rp.length; r++) {
+      const s = sims[r]!, p = rp[r]!;
       if (s > best[p]!) best[p] = s;
     }
   }
-}
-
-/** Dot product of `a` with `b[off .. off+d)`, unrolled by 4 (the hot loop of matching). */
-function dot(a: Float32Array, b: Float32Array, off: number, d: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let i = 0;
-  for (; i + 3 < d; i += 4) {
-    s0 += a[i]! * b[off + i]!;
-    s1 += a[i + 1]! * b[off + i + 1]!;
-    s2 += a[i + 2]! * b[off + i + 2]!;
-    s3 += a[i + 3]! * b[off + i + 3]!;
-  }
-  for (; i < d; i++) s0 += a[i]! * b[off + i]!;
-  return s0 + s1 + s2 + s3;
 }
