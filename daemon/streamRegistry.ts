@@ -27,6 +27,8 @@ export interface StreamView {
   fps: number;
   analytics: string[];
   health: StreamHealth | undefined;
+  /** The health recorded before the daemon last stopped, until the stream reports anew. */
+  lastKnown?: Record<string, unknown>;
 }
 
 /**
@@ -44,7 +46,14 @@ export class StreamRegistry implements StreamControl {
     this.manager = new StreamManager({
       log: deps.log,
       onFrame: (frame) => deps.pipeline.onFrame(frame),
-      onHealth: (h) => deps.onHealth(h),
+      onHealth: (h) => {
+        try {
+          deps.store.saveHealth(h.id, h);
+        } catch (err) {
+          this.log.warn({ err, stream: h.id }, 'stream health could not be stored');
+        }
+        deps.onHealth(h);
+      },
     });
   }
 
@@ -98,6 +107,7 @@ export class StreamRegistry implements StreamControl {
 
   list(): StreamView[] {
     const health = new Map(this.manager.list().map((h) => [h.id, h]));
+    const stored = this.deps.store.lastHealth();
     return this.entries().map(({ entry, origin }) => ({
       id: entry.id,
       name: entry.name,
@@ -107,6 +117,7 @@ export class StreamRegistry implements StreamControl {
       fps: entry.fps,
       analytics: entry.analytics,
       health: health.get(entry.id),
+      lastKnown: stored.get(entry.id),
     }));
   }
 

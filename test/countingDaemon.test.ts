@@ -65,31 +65,40 @@ test('people counting through the real daemon: exact crossings, counters kept ac
   assert.equal(json.code, 0, json.stderr);
   assert.deepEqual((JSON.parse(json.stdout) as { counters: Counter[] }).counters.map((c) => [c.name, c.in, c.out]), [['mid', stored.in, stored.out]]);
 
-  // GET/PUT /api/geometry/:stream: the configured line, then a new line added live.
+  // GET/PUT /api/geometry/:stream. A config-file stream shows its lines but is edited in the file.
   const g = await d2.api<{ lines: { name: string }[]; zones: unknown[] }>('GET', '/api/geometry/hall');
   assert.equal(g.status, 200);
   assert.deepEqual(g.json.lines.map((l) => l.name), ['mid']);
-  const put = await d2.api('PUT', '/api/geometry/hall', { lines: [LINE, { name: 'upper', points: [[0, 0.3], [1, 0.3]] }], zones: [] });
+  const refused = await d2.api<{ error: { code: string } }>('PUT', '/api/geometry/hall', { lines: [], zones: [] });
+  assert.equal(refused.status, 400);
+  assert.equal(refused.json.error.code, 'VIGIL_ERR_BAD_REQUEST');
+  // A stream added through the API is edited live: a new line shows in GET and as a 0/0 counter.
+  const added = await d2.api('POST', '/api/streams', { id: 'door', url: peopleCrossingClip(), fps: 5, loop: false, enabled: false, analytics: ['people-counting'], lines: [LINE] });
+  assert.ok(added.status === 200 || added.status === 201, JSON.stringify(added.json));
+  const put = await d2.api('PUT', '/api/geometry/door', { lines: [LINE, { name: 'upper', points: [[0, 0.3], [1, 0.3]] }], zones: [] });
   assert.equal(put.status, 200, JSON.stringify(put.json));
-  const g2 = await d2.api<{ lines: { name: string }[] }>('GET', '/api/geometry/hall');
+  const g2 = await d2.api<{ lines: { name: string }[] }>('GET', '/api/geometry/door');
   assert.deepEqual(g2.json.lines.map((l) => l.name), ['mid', 'upper']);
   const c2 = await waitFor('the new line counter', async () => {
-    const r = await d2.api<{ counters: Counter[] }>('GET', '/api/counts?stream=hall');
+    const r = await d2.api<{ counters: Counter[] }>('GET', '/api/counts?stream=door');
     return r.json.counters.length === 2 ? r.json.counters : null;
   }, 10_000);
-  assert.deepEqual(c2.map((c) => [c.name, c.in, c.out]), [['mid', stored.in, stored.out], ['upper', 0, 0]]);
+  assert.deepEqual(c2.map((c) => [c.name, c.in, c.out]), [['mid', 0, 0], ['upper', 0, 0]]);
+  // hall's counters are untouched by door's.
+  const hall = await d2.api<{ counters: Counter[] }>('GET', '/api/counts?stream=hall');
+  assert.deepEqual(hall.json.counters.map((c) => [c.name, c.in, c.out]), [['mid', stored.in, stored.out]]);
   // A bad geometry is refused with a code, and a viewer token cannot change it.
-  const bad = await d2.api<{ error: { code: string } }>('PUT', '/api/geometry/hall', { lines: [{ name: 'x', points: [[0, 2], [1, 0.3]] }] });
+  const bad = await d2.api<{ error: { code: string } }>('PUT', '/api/geometry/door', { lines: [{ name: 'x', points: [[0, 2], [1, 0.3]] }] });
   assert.equal(bad.status, 400);
   assert.equal(bad.json.error.code, 'VIGIL_ERR_BAD_REQUEST');
-  const viewer = await fetch(new URL('/api/geometry/hall', d2.url), { method: 'PUT', headers: { authorization: 'Bearer viewer-token-1234' }, body: '{}' });
+  const viewer = await fetch(new URL('/api/geometry/door', d2.url), { method: 'PUT', headers: { authorization: 'Bearer viewer-token-1234' }, body: '{}' });
   assert.ok(viewer.status === 401 || viewer.status === 403, `viewer PUT: ${viewer.status}`);
   const unknown = await d2.api('GET', '/api/geometry/nope');
   assert.equal(unknown.status, 404);
   // The CLI's geometry editing goes through the same routes.
   const file = join(dataDir, 'geometry.json');
   writeFileSync(file, JSON.stringify({ lines: [LINE], zones: [] }));
-  const set = await d2.cli(['counts', 'geometry', 'hall', '--set', file]);
+  const set = await d2.cli(['counts', 'geometry', 'door', '--set', file]);
   assert.equal(set.code, 0, set.stderr);
   assert.deepEqual((JSON.parse(set.stdout) as { lines: { name: string }[] }).lines.map((l) => l.name), ['mid']);
 });

@@ -2,6 +2,8 @@
 // WebSocket subscribers. Faults are injected by killing and restarting a server.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { validateEvent } from '../daemon/events/schema.js';
 import { startDaemon, waitFor, ffmpegPids } from './helpers/daemon.js';
@@ -142,4 +144,13 @@ test('wrong password, dead host and missing file each report a clear health erro
   assert.match(out.stdout, /VIGIL_ERR_STREAM_AUTH/);
   assert.ok(!out.stdout.includes('not-the-password') && !out.stdout.includes('hunter22'), 'status masks passwords');
   assert.ok(!daemon.logs().includes('not-the-password') && !daemon.logs().includes('hunter22'), 'logs mask passwords');
+
+  // Health is kept in the store: after the daemon stops, the last error of each stream is there.
+  await daemon.stop();
+  const db = new Database(join(daemon.dataDir, 'vigil.db'), { readonly: true });
+  const rows = db.prepare('SELECT id, health FROM stream_health').all() as { id: string; health: string }[];
+  db.close();
+  const stored = Object.fromEntries(rows.map((r) => [r.id, JSON.parse(r.health) as Health]));
+  assert.equal(stored['wrong-pass']?.lastError?.code, 'VIGIL_ERR_STREAM_AUTH');
+  assert.ok(!rows.some((r) => r.health.includes('not-the-password') || r.health.includes('hunter22')), 'stored health is masked');
 });

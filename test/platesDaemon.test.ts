@@ -85,10 +85,10 @@ test('panned cars over RTSP through the daemon: one LPR event per vehicle, right
     assert.equal(pd.area_name, 'gate');
     assert.equal(pd.status, 'watch');
     assert.deepEqual(pd.tags, ['fleet']);
-    // Lane direction is not asserted: that image has a third, background car whose box also holds the
-    // 闽DG065G plate and jitters vertically; direction, fixed at announce time from two box centres of a
-    // short track, came out 'Up' once (reported to the analytic's owner).
+    // The lane image has a third, background car whose raw box jitters vertically around the 闽DG065G
+    // plate; direction comes from the tracker's smoothed box, so both lane cars still read Left.
     for (const o of lpr().filter((x) => x.stream_id === 'lane')) {
+      assert.equal(o.pipeline_data.direction, 'Left', `${String(o.pipeline_data.plate_number)} moves left`);
       assert.equal(o.pipeline_data.status, 'unknown', `${String(o.pipeline_data.plate_number)} is not on the watch list`);
       assert.deepEqual(validateEvent(o, { requireSeq: true }), []);
     }

@@ -10,6 +10,7 @@ import type { CounterStore } from '../store/counterStore.js';
 import type { RgbImage } from '../vision/image.js';
 import { createPeopleCounting, type CountingOptions } from './peopleCounting.js';
 import { buildPlateReader, CN_PLATE_MODELS, createPlateRecognition, DEFAULT_PLATE_MODELS, type PlateReader } from './plateRecognition/index.js';
+import { createCrowdEstimation } from './crowdEstimation.js';
 import { createFaceDetector, type FaceDetector } from './faceRecognition/faceDetector.js';
 import { FaceAdmin, type EventVariationLookup } from './faceRecognition/faceAdmin.js';
 import { createFaceRecognitionAnalytic } from './faceRecognition/faceRecognitionAnalytic.js';
@@ -167,6 +168,19 @@ export function createAnalyticsFactory(shared: SharedAnalytics, deps: AnalyticsF
       createPeopleCounting({ detector: await shared.trackingDetector(), log, counters: deps.counters }, stream.id, countingOptions(shared.options('people-counting'), stream)),
     'vehicle-counting': async (stream, log) =>
       createVehicleCounting({ detector: await shared.trackingDetector(), log, counters: deps.counters }, stream.id, countingOptions(shared.options('vehicle-counting'), stream)),
+    'crowd-estimation': async (stream, log) => {
+      const o = shared.options('crowd-estimation');
+      // A configured crowd-density model (models.roles.crowd-density) wins; else a tiled person count.
+      const density = deps.config.models.roles['crowd-density'] ? await shared.once('crowd-density', () => deps.engine.forRole('crowd-density')) : undefined;
+      return createCrowdEstimation({ density, detector: density ? undefined : await shared.trackingDetector(), log }, stream.id, {
+        areas: stream.areas,
+        defaultAreaName: stream.name ?? stream.id,
+        intervalS: o.interval_s as number | undefined,
+        tileSize: o.tile_size as number | undefined,
+        overlap: o.overlap as number | undefined,
+        scoreThreshold: o.score_threshold as number | undefined,
+      });
+    },
     'face-recognition': async (stream, log) => createFaceRecognitionAnalytic((await shared.faces()).recognizer, { streamId: stream.id, log }),
     'plate-recognition': async (stream, log) => {
       const o = shared.options('plate-recognition');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../../test/helpers/eventFixtures.js';
 import { startHarness } from '../../test/helpers/serverHarness.js';
-import { DASHBOARD_CSP, registerStaticRoutes } from './staticRoutes.js';
+import { DASHBOARD_CSP, registerStaticRoutes, registerWebUi } from './staticRoutes.js';
 
 /** Sends the path byte for byte (fetch would normalise `..` away before it leaves). */
 function rawGet(port: number, path: string): Promise<{ status: number; head: string; body: string }> {
@@ -85,4 +85,20 @@ test('a mount prefixes every URL', async (t) => {
   assert.equal(page.status, 200);
   assert.equal(page.headers.get('content-security-policy'), null, 'no CSP unless asked');
   assert.equal((await fetch(`${h.url}/identify.js`)).status, 404);
+});
+
+test('registerWebUi serves this checkout\'s dashboard at / and the kiosk at /identify/', async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  const urls = registerWebUi(h.server.routes);
+  assert.ok(urls.includes('/') && urls.includes('/js/app.js') && urls.includes('/identify/'), urls.join(' '));
+  const page = await (await fetch(`${h.url}/`)).text();
+  assert.match(page, /<title>Vigil<\/title>/);
+  // Every script and stylesheet the page names is served with the right type.
+  for (const [, ref] of page.matchAll(/(?:src|href)="((?:js|css)\/[^"]+)"/g)) {
+    const res = await fetch(`${h.url}/${ref}`);
+    assert.equal(res.status, 200, ref);
+    assert.match(res.headers.get('content-type') ?? '', ref!.endsWith('.css') ? /^text\/css/ : /^text\/javascript/);
+  }
+  assert.equal((await fetch(`${h.url}/identify/`)).status, 200);
 });

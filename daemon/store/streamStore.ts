@@ -9,6 +9,8 @@ const MIGRATIONS = [
      created_at INTEGER NOT NULL,
      updated_at INTEGER NOT NULL
    );`,
+  // Last health per stream (config streams too): what `vigil status` knew before a restart.
+  `CREATE TABLE stream_health (id TEXT PRIMARY KEY, health TEXT NOT NULL, updated_at INTEGER NOT NULL);`,
 ];
 
 /** A stream config added through the CLI/API, as stored (credentials included: the daemon needs them to connect). */
@@ -56,6 +58,19 @@ export class StreamStore<C extends { id: string } = { id: string } & Record<stri
   /** Removes a stream; false when there was none. */
   remove(id: string): boolean {
     return this.db.prepare('DELETE FROM streams WHERE id = ?').run(id).changes > 0;
+  }
+
+  /** Records a stream's health snapshot (called on state changes, so rarely). */
+  saveHealth(id: string, health: object): void {
+    this.db
+      .prepare('INSERT INTO stream_health (id, health, updated_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET health = excluded.health, updated_at = excluded.updated_at')
+      .run(id, JSON.stringify(health), Date.now());
+  }
+
+  /** Last recorded health of every stream, by id. */
+  lastHealth(): Map<string, Record<string, unknown>> {
+    const rows = this.db.prepare('SELECT id, health FROM stream_health').all() as { id: string; health: string }[];
+    return new Map(rows.map((r) => [r.id, JSON.parse(r.health) as Record<string, unknown>]));
   }
 
   /** Turns a stream on or off; VIGIL_ERR_STREAM_UNKNOWN when there is none. */

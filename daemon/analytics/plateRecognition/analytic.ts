@@ -36,6 +36,12 @@ interface TrackState {
   maxScore: number;
   first: [number, number];
   last: [number, number];
+  /** Widest smoothed box seen, px: the yardstick of "has moved". */
+  width: number;
+  /** Per-step votes of the dominant motion axis (Left, Right, Up, Down): one jump cannot outvote a path. */
+  steps: [number, number, number, number];
+  /** When the vote first reached the agreement bar. */
+  stableAt?: number;
   bestConf: number;
   crop: RgbImage | null;
   plateTypes: Map<string, number>;
@@ -84,7 +90,7 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
       data: {
         label: st.label,
         area_name: areaName,
-        direction: direction(st.first, st.last),
+        direction: moved(st) ? majorityDirection(st.steps) : '',
         confidence: round3(st.maxScore),
         plate_type: plateType,
         plate_number: v.text,
@@ -112,27 +118,37 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
         for (const tr of tracks) {
           if (tr.detectionIndex < 0) continue;
           const det = dets[tr.detectionIndex]!;
-          const c = centre(det.box);
+          // The tracker's smoothed box: a raw box's edges jump (occlusion, a car behind) and fake vertical motion.
+          const c = centre(tr.box);
           let st = states.get(tr.id);
           if (!st) {
-            st = { vote: new PlateVote(), attempts: 0, announced: false, label: det.label, maxScore: 0, first: c, last: c, bestConf: -1, crop: null, plateTypes: new Map() };
+            st = { vote: new PlateVote(), attempts: 0, announced: false, label: det.label, maxScore: 0, first: c, last: c, width: 0, steps: [0, 0, 0, 0], bestConf: -1, crop: null, plateTypes: new Map() };
             states.set(tr.id, st);
           }
+          stepVote(st.steps, st.last, c);
           st.last = c;
+          st.width = Math.max(st.width, tr.box[2] - tr.box[0]);
           st.label = tr.label;
           st.maxScore = Math.max(st.maxScore, det.score);
-          if (st.announced || st.attempts >= maxReads) continue;
-          st.attempts++;
-          const read = await reader.readVehicle(frame, det, run);
-          if (!read || read.confidence < minConf) continue;
-          st.vote.add(read);
-          st.plateTypes.set(read.plate_type, (st.plateTypes.get(read.plate_type) ?? 0) + 1);
-          if (read.confidence > st.bestConf) {
-            st.bestConf = read.confidence;
-            st.crop = cropImage(frame, det.box);
+          if (st.announced) continue;
+          if (st.attempts < maxReads) {
+            st.attempts++;
+            const read = await reader.readVehicle(frame, det, run);
+            if (read && read.confidence >= minConf) {
+              st.vote.add(read);
+              st.plateTypes.set(read.plate_type, (st.plateTypes.get(read.plate_type) ?? 0) + 1);
+              if (read.confidence > st.bestConf) {
+                st.bestConf = read.confidence;
+                st.crop = cropImage(frame, det.box);
+              }
+            }
           }
+          // A stable plate waits until the vehicle has clearly moved (a quarter of its width), so that
+          // `direction` reflects its path, not box jitter; but a car waiting at a barrier is announced
+          // after STILL_MS without one, and a track that ends is announced anyway.
           const v = st.vote.result();
-          if (v && v.agreeing >= minAgreeing) {
+          if (v && v.agreeing >= minAgreeing) st.stableAt ??= frame.timestamp;
+          if (st.stableAt !== undefined && (moved(st) || frame.timestamp - st.stableAt >= STILL_MS)) {
             const o = announce(tr.id, st, frame.timestamp);
             if (o) out.push(o);
           }
@@ -169,8 +185,32 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
   };
 }
 
+/** How long a stable read waits for motion before it is announced without a direction. */
+const STILL_MS = 2000;
+
+function moved(st: { first: [number, number]; last: [number, number]; width: number }): boolean {
+  return Math.hypot(st.last[0] - st.first[0], st.last[1] - st.first[1]) >= Math.max(8, st.width / 4);
+}
+
 function centre(b: Box): [number, number] {
   return [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
+}
+
+const DIRECTIONS = ['Left', 'Right', 'Up', 'Down'] as const;
+
+/** Adds one step's vote: the dominant axis of the move from `a` to `b` (sub-pixel moves don't vote). */
+export function stepVote(votes: [number, number, number, number], a: [number, number], b: [number, number]): void {
+  const dx = b[0] - a[0], dy = b[1] - a[1];
+  if (Math.max(Math.abs(dx), Math.abs(dy)) < 1) return;
+  if (Math.abs(dx) >= Math.abs(dy)) votes[dx < 0 ? 0 : 1]++;
+  else votes[dy < 0 ? 2 : 3]++;
+}
+
+/** The direction most steps of the track took. */
+export function majorityDirection(votes: readonly number[]): string {
+  let best = 0;
+  for (let i = 1; i < votes.length; i++) if (votes[i]! > votes[best]!) best = i;
+  return votes[best]! > 0 ? DIRECTIONS[best]! : '';
 }
 
 /** Dominant axis of the motion from the first to the last sighting; '' when it barely moved. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { normalisePlate, resolveFormats } from './formats.js';
 import { PlateVote } from './vote.js';
 import { DedupWindow, KnownPlates } from './knownPlates.js';
-import { direction } from './analytic.js';
+import { direction, majorityDirection, stepVote } from './analytic.js';
 import { warpQuad } from '../../vision/warp.js';
 import { isVigilError } from '../../errors.js';
 
@@ -56,4 +56,13 @@ test('warpQuad rectifies a rotated square back upright', () => {
   assert.equal(out.data[(10 * 20 + 2) * 3], 255, 'left of the output is the right of the source');
   assert.equal(out.data[(10 * 20 + 17) * 3], 0);
   assert.throws(() => warpQuad({ width: w, height: w, data }, [[0, 0], [1, 1], [2, 2], [3, 3]], 5, 5), (e) => isVigilError(e));
+});
+
+test('direction is the majority of steps: one jump to another car cannot outvote a path', () => {
+  const votes: [number, number, number, number] = [0, 0, 0, 0];
+  const path: [number, number][] = [[600, 200], [570, 201], [540, 199], [760, 230], [730, 231], [700, 229], [670, 230]];
+  for (let i = 1; i < path.length; i++) stepVote(votes, path[i - 1]!, path[i]!);
+  assert.equal(majorityDirection(votes), 'Left');
+  assert.equal(direction(path[0]!, path[path.length - 1]!), 'Right', 'first-to-last alone would say Right');
+  assert.equal(majorityDirection([0, 0, 0, 0]), '');
 });

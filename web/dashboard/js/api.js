@@ -43,7 +43,11 @@ export async function api(path, { method = 'GET', json, body, headers = {}, raw 
   } catch (err) {
     throw new ApiError(0, 'VIGIL_ERR_DAEMON_DOWN', `The daemon cannot be reached (${err.message}).`);
   }
-  if (res.status === 401 && auth === undefined) for (const fn of listeners) fn();
+  if (res.status === 401 && auth === undefined) {
+    // A viewer token is refused by admin routes but still valid: sign out only when the status route refuses it too.
+    if (path.startsWith('/api/status')) for (const fn of listeners) fn();
+    else void api('/api/status').catch(() => {});
+  }
   if (!res.ok) {
     let code = `HTTP_${res.status}`;
     let message = res.statusText;

@@ -46,7 +46,8 @@ function card(h, status) {
       el('dt', {}, 'since'), el('dd', {}, ago(h.since)),
     ),
     h.state === 'backoff' && h.nextRetryAt ? el('p', { class: 'muted' }, `next attempt in ${Math.max(0, Math.round((h.nextRetryAt - Date.now()) / 1000))} s`) : null,
-    err ? el('p', { class: 'error', 'data-role': 'last-error' }, `${err.code}: ${err.message} (${ago(err.at)})`) : null,
+    // Red while it explains the current trouble; grey history once the stream is back.
+    err ? el('p', { class: h.state === 'running' ? 'muted small' : 'error', 'data-role': 'last-error' }, `Last error ${ago(err.at)}: ${err.code}: ${err.message}`) : null,
     el('p', { class: 'muted small' }, h.url),
   );
 }

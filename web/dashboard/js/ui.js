@@ -43,6 +43,11 @@ export function barChart(values, { width = 240, height = 48, labels = [], title 
   svg.setAttribute('aria-label', title);
   const max = Math.max(1, ...values);
   const w = width / Math.max(1, values.length);
+  // A baseline, so an all-zero chart still reads as a chart.
+  const axis = document.createElementNS(ns, 'line');
+  for (const [k, v] of [['x1', 0], ['x2', width], ['y1', height - 0.5], ['y2', height - 0.5]]) axis.setAttribute(k, String(v));
+  axis.setAttribute('class', 'axis');
+  svg.append(axis);
   values.forEach((v, i) => {
     const h = v > 0 ? Math.max(1.5, (v / max) * (height - 2)) : 0;
     const r = document.createElementNS(ns, 'rect');
