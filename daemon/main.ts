@@ -21,6 +21,9 @@ import { AnalyticsPipeline } from './pipeline.js';
 import { registerAdminRoutes } from './server/adminRoutes.js';
 import { registerCountRoutes } from './server/countRoutes.js';
 import { registerFaceRoutes } from './server/faceRoutes.js';
+import { registerHealthRoutes } from './server/healthRoutes.js';
+import { createMetrics, sqliteSizeBytes } from './server/metrics.js';
+import { registerWebUi } from './server/staticRoutes.js';
 import { registerAnalyzeRoutes } from './server/frameSockets/analyzeRoutes.js';
 import { registerFrameSockets, type FrameSockets } from './server/frameSockets/frameSockets.js';
 import { createServer, type VigilServer } from './server/server.js';
@@ -65,7 +68,8 @@ export interface DaemonParts {
 /** Builds every part from config (DESIGN.md section 3.1); nothing runs until start(). */
 export async function createDaemon(config: VigilConfig, log: Logger, _opts: DaemonOptions = {}): Promise<Daemon> {
   const startedAt = Date.now();
-  const db = openDatabase(join(config.data_dir, 'vigil.db'));
+  const dbFile = join(config.data_dir, 'vigil.db');
+  const db = openDatabase(dbFile);
   const events = new EventStore(db);
   const streamStore = new StreamStore<StreamEntry>(db);
   const adminToken = config.server.admin_token ?? loadOrCreateAdminToken(config.data_dir, log);
@@ -128,11 +132,27 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
         nodeNum: config.node_num,
       })
     : undefined;
+  // Read at each scrape; the parts named here are all built below, before any scrape can come.
+  const metrics = createMetrics({
+    streams: () => streams.health(),
+    pipeline: () => pipeline.stats(),
+    models: () => engine.metrics(),
+    subscribers: () => server.subscriberCount(),
+    storeSizeBytes: () => sqliteSizeBytes(db, dbFile),
+    lastSeq: () => events.lastSeq(),
+    info: () => ({ version: VERSION, node_num: config.node_num }),
+  });
   // Store before publish (DESIGN.md section 1); on a full disk, publish live without a seq.
   const sink = new EventSink({
     store: events,
-    publish: (e, seq) => server.publish(e, seq),
-    publishLive: (e) => server.publishLive(e),
+    publish: (e, seq) => {
+      server.publish(e, seq);
+      metrics.countEvent(e.analytic_id);
+    },
+    publishLive: (e) => {
+      server.publishLive(e);
+      metrics.countEvent(e.analytic_id);
+    },
     publishControl: (msg) => server.publishControl(msg),
     log,
     nodeNum: config.node_num,
@@ -161,12 +181,25 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
         pipeline: pipeline.stats(),
         models: engine.metrics(),
         subscribers: server.subscriberCount(),
-        store: { last_seq: events.lastSeq(), size_bytes: databaseBytes(db) },
+        store: { last_seq: events.lastSeq(), size_bytes: sqliteSizeBytes(db, dbFile) },
         storage: sink.stats(),
         mqtt: mqtt?.stats() ?? null,
       }),
     },
   });
+
+  metrics.register(server.routes);
+  registerHealthRoutes(server.routes, {
+    streams: () => streams.health(),
+    pipelineHealthy: () => pipeline.healthy(),
+    // Readable, and taking writes (a full disk shows here while events still flow live).
+    checkStore: () => {
+      db.prepare('SELECT 1').get();
+      const st = sink.stats();
+      return st.storage === 'ok' ? true : `store unavailable: ${String(st.error ?? 'writes failing')}`;
+    },
+  });
+  registerWebUi(server.routes);
 
   registerCountRoutes(server.routes, {
     counters,
@@ -214,6 +247,7 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
         ['retention', () => retention.stop()],
         ['frame sockets', () => frameSockets.close()],
         ['server', () => server.stop()],
+        ['metrics', () => metrics.stop()],
         ['inference', () => engine.stop()],
         ['store', () => {
           events.flush();
@@ -245,14 +279,6 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     streamCount: () => streams.health().length,
     address: () => `http://${config.server.host}:${server.port()}`,
   };
-}
-
-/** Bytes the database uses (pages in use; what the file shrinks to after retention). */
-function databaseBytes(db: Db): number {
-  const pages = db.pragma('page_count', { simple: true }) as number;
-  const free = db.pragma('freelist_count', { simple: true }) as number;
-  const size = db.pragma('page_size', { simple: true }) as number;
-  return (pages - free) * size;
 }
 
 /** An analyzer whose models load on its first frame, so unused sockets cost nothing at start. */

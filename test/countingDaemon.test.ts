@@ -15,10 +15,8 @@ import { subscribe } from './helpers/subscriber.js';
 // a clip from real people (coco_people_group / coco_people_car crops) moved across a real,
 // blurred background with ffmpeg's overlay filter: the hand count is known by construction
 // (3 Down, 2 Up per loop; test/helpers/clips.ts peopleCrossingClip) and was checked by viewing
-// frames 2.5 s and 8.5 s. The daemon reads it once as a file source in real time at 5 fps.
-// Not over the test RTSP server: served from there, this clip arrives smeared (its key frames
-// are lost in the server's UDP relay: the still child and the background never show), while
-// the same cached MPEG-TS decodes cleanly from disk; left to the RTSP server's owner.
+// frames 2.5 s and 8.5 s. The daemon reads it once as a file source in real time at 5 fps:
+// exactly one pass of the clip, where a looping RTSP camera would be joined mid-pass.
 const LINE = { name: 'mid', points: [[0, 0.5], [1, 0.5]], in: 'Down' };
 
 interface Counter { streamId: string; analytic: string; kind: string; name: string; in: number; out: number }

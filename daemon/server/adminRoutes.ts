@@ -35,7 +35,6 @@ export const MAX_EVENT_PAGE = 1000;
  * GET /api/events: newest first, paged with `before=<seq>`; with `since=<seq>` oldest first after it.
  */
 export function registerAdminRoutes(routes: RouteRegistry, deps: AdminRouteDeps): void {
-  routes.route('GET', '/healthz', () => ({ json: { ok: true } }), { auth: 'none' });
 
   routes.route('GET', '/api/status', async () => ({ json: maskDeep(await deps.status.status()) }), { auth: 'token' });
 
