@@ -85,6 +85,8 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     queueDepth: config.models.queue_depth,
     ortModulePath: config.models.ort_module ?? undefined,
     manifestPaths: config.models.manifest ? [config.models.manifest] : undefined,
+    // Models load after start, when `metrics` (built below) exists.
+    onLatency: (model, stage, ms) => metrics.observeModelLatency(model, stage, ms),
   });
 
   const server = createServer({

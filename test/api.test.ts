@@ -7,6 +7,7 @@ import { VigilError } from '../daemon/errors.js';
 import { buildEvent } from '../daemon/events/eventBuilder.js';
 import { silentLogger } from '../daemon/log.js';
 import { registerAdminRoutes, type StreamControl } from '../daemon/server/adminRoutes.js';
+import { registerHealthRoutes } from '../daemon/server/healthRoutes.js';
 import { createServer } from '../daemon/server/server.js';
 import { StreamStore } from '../daemon/store/streamStore.js';
 import { fakeEvent, observation } from './helpers/eventFixtures.js';
@@ -46,13 +47,14 @@ async function setup() {
     status: { status: () => ({ version: '0.1.0', subscribers: h.server.subscriberCount(), last: 'rtsp://root:hunter2@cam/x' }) },
     events: h.store,
   });
+  registerHealthRoutes(h.server.routes, { streams: () => [], pipelineHealthy: () => true, checkStore: () => true });
   return h;
 }
 
 test('auth: open /healthz, tokens by header or query, admin-only changes, 401 JSON with a code', async (t) => {
   const h = await setup();
   t.after(() => h.close());
-  assert.deepEqual((await api(h, 'GET', '/healthz')).json, { ok: true });
+  assert.deepEqual((await api(h, 'GET', '/healthz')).json, { ok: true, reasons: [], streams: {} });
   const none = await api(h, 'GET', '/api/status');
   assert.equal(none.status, 401);
   assert.equal(none.json.error.code, 'VIGIL_ERR_UNAUTHORIZED');

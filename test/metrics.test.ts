@@ -63,6 +63,8 @@ test('/metrics exposes the expected vigil_* series of a running daemon, and /hea
     assert.ok(valueOf(m, 'vigil_model_latency_quantile_seconds', { model, stage: 'run', quantile: '0.5' }) > 0, 'model p50 latency');
     assert.ok(valueOf(m, 'vigil_model_inferences_total', { model }) > 0);
     assert.equal(m.get('vigil_model_latency_seconds')?.type, 'histogram');
+    assert.ok(valueOf(m, 'vigil_model_latency_seconds_count', { model, stage: 'run' }) > 0, 'the histogram holds real inference samples');
+    assert.ok(valueOf(m, 'vigil_model_latency_seconds_count', { model, stage: 'total' }) > 0);
 
     const events = valueOf(m, 'vigil_events_total', { analytic: 'NFV4-PC' });
     assert.ok(events >= before && events <= after, `events_total ${events} counts the published events (${before}..${after})`);

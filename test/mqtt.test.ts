@@ -79,7 +79,7 @@ test('MQTT sink: ordered QoS 1 delivery, queued in SQLite while the broker is do
   await produce(300, 20);
   assert.equal(outbox.stats().backlog, 300, 'the 300 events wait in the store');
   await broker.start();
-  await waitFor('all 320 events delivered', () => new Set(events.got.map((m) => m.body.seq)).size >= 320, 30_000, 50);
+  await waitFor('all 320 events delivered', () => new Set(events.got.map((m) => m.body.seq)).size >= 320, 90_000, 50);
 
   const storeSeqs = store.query({ sinceSeq: 0, limit: 10_000 }).map((e) => e.seq);
   const firstSeen: number[] = [];

@@ -32,6 +32,8 @@ export interface InferenceEngineOptions {
   manifestPaths?: string[];
   /** Fetch missing models at load (default true); false: a missing model is VIGIL_ERR_MODEL_MISSING. */
   fetch?: boolean;
+  /** Called with every latency sample of every model (e.g. a Prometheus histogram). */
+  onLatency?: (model: string, stage: 'run' | 'total', ms: number) => void;
   /** A ready catalog instead of loading one (tests). */
   catalog?: ModelCatalog;
 }
@@ -137,6 +139,8 @@ export class InferenceEngine implements ModelProvider {
     }
     if (this.stopped) { await runner.close(); throw new VigilError('VIGIL_ERR_INFERENCE_STOPPED'); }
     this.loaded.set(name, runner);
+    const onLatency = this.opts.onLatency;
+    if (onLatency) runner.stats.onSample = (stage, ms) => onLatency(name, stage, ms); // after warm-up: not counted
     log.info({ provider: ready.provider, dynamicBatch, threads }, `model ${name} loaded on ${ready.provider}`);
     return runner;
   }

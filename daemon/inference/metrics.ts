@@ -36,9 +36,13 @@ export class ModelStats {
   errors = 0;
   readonly dropsByStream: Record<string, number> = {};
 
+  /** Raw samples for a histogram (the /metrics latency series): ORT run per batch, and submit→result per frame. */
+  onSample?: (stage: 'run' | 'total', ms: number) => void;
+
   constructor(readonly windowS = 10) {}
 
   recordBatch(runMs: number, size: number): void {
+    this.onSample?.('run', runMs);
     this.run[this.runN++ % RING] = runMs;
     this.batches++;
     this.inferences += size;
@@ -47,6 +51,7 @@ export class ModelStats {
   }
 
   recordTotal(ms: number): void {
+    this.onSample?.('total', ms);
     this.total[this.totalN++ % RING] = ms;
   }
 
