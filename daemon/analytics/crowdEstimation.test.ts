@@ -6,29 +6,13 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ModelCatalog } from '../../models/catalog.js';
 import { InferenceEngine } from '../inference/engine.js';
-import { buildOnnxModel } from '../inference/onnxBuilder.js';
+import { squareCounterModel } from '../detectors/densityFixture.js';
 import type { ModelSpec } from '../inference/types.js';
 import { silentLogger } from '../log.js';
 import type { Frame } from '../streams/frame.js';
 import type { Point } from '../vision/image.js';
 import { createCrowdEstimation } from './crowdEstimation.js';
 
-/**
- * A stand-in density model (as in detectors/density.test.ts): channel mean, 8x8 average pool,
- * x0.25. On a 0-1 input each white 16x16 square covers 4 map cells of 1 each: one "person".
- */
-function squareCounterModel(): Uint8Array {
-  return buildOnnxModel({
-    inputs: [{ name: 'image', dims: [1, 3, 256, 256] }],
-    outputs: [{ name: 'density', dims: [1, 1, 32, 32] }],
-    initializers: [{ name: 'k', dims: [], values: [0.25] }],
-    nodes: [
-      { op: 'ReduceMean', inputs: ['image'], outputs: ['grey'], attrs: { axes: [1], keepdims: 1 } },
-      { op: 'AveragePool', inputs: ['grey'], outputs: ['pooled'], attrs: { kernel_shape: [8, 8], strides: [8, 8] } },
-      { op: 'Mul', inputs: ['pooled', 'k'], outputs: ['density'] },
-    ],
-  });
-}
 
 /** A 256x256 black frame with white 16x16 squares at the given top-left corners. */
 function frame(corners: Point[], timestamp: number): Frame {

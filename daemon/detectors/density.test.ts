@@ -7,28 +7,12 @@ import { after, before, test } from 'node:test';
 import { ModelCatalog } from '../../models/catalog.js';
 import { silentLogger } from '../log.js';
 import { InferenceEngine } from '../inference/engine.js';
-import { buildOnnxModel } from '../inference/onnxBuilder.js';
+import { squareCounterModel } from './densityFixture.js';
 import type { ModelSpec } from '../inference/types.js';
 import type { Point, RgbImage } from '../vision/image.js';
 import { createDensityEstimator, densityCount, densityCountInArea } from './density.js';
 import { letterboxMeta } from '../vision/preprocess.js';
 
-/**
- * A stand-in crowd model: channel mean, 8x8 average pool, x0.25. On a 0-1 input a
- * white 16x16 square covers 4 map cells of 1 each, so each square counts as one "person".
- */
-function squareCounterModel(): Uint8Array {
-  return buildOnnxModel({
-    inputs: [{ name: 'image', dims: [1, 3, 256, 256] }],
-    outputs: [{ name: 'density', dims: [1, 1, 32, 32] }],
-    initializers: [{ name: 'k', dims: [], values: [0.25] }],
-    nodes: [
-      { op: 'ReduceMean', inputs: ['image'], outputs: ['grey'], attrs: { axes: [1], keepdims: 1 } },
-      { op: 'AveragePool', inputs: ['grey'], outputs: ['pooled'], attrs: { kernel_shape: [8, 8], strides: [8, 8] } },
-      { op: 'Mul', inputs: ['pooled', 'k'], outputs: ['density'] },
-    ],
-  });
-}
 
 /** Black image with white 16x16 squares at the given top-left corners (aligned to 8 px). */
 function squares(w: number, h: number, corners: Point[]): RgbImage {
