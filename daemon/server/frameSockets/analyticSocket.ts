@@ -13,7 +13,6 @@ export class AnalyticConnection extends FrameConnection {
   private batch: object[] = [];
   /** Set by start_frame: the size the next binary message must have; `discard` after a refused start_frame. */
   private expecting: { size: number; discard: boolean } | undefined;
-  private droppedCarry = 0;
 
   constructor(ctx: ConnectionContext, key: string) {
     super(ctx, key);
@@ -92,13 +91,8 @@ export class AnalyticConnection extends FrameConnection {
   }
 
   protected override onOutcome(outcome: FrameOutcome, dropped: number): void {
-    if (!outcome.ok) {
-      this.droppedCarry += dropped;
-      this.sendError(outcome.error.code, outcome.error.message, outcome.index);
-      return;
-    }
-    const all = dropped + this.droppedCarry;
-    this.droppedCarry = 0;
+    const all = this.settleOutcome(outcome, dropped);
+    if (all === null || !outcome.ok) return;
     this.batch.push({ type: 'result', analytic: this.ctx.analyzer.name, ...outcome.result, ...this.meta(outcome, all) });
     if (this.batch.length >= this.batchSize) this.flush();
   }

@@ -60,6 +60,24 @@ export abstract class FrameConnection {
   abstract onText(text: string): void;
   /** A frame's analysis ended. */
   protected abstract onOutcome(outcome: FrameOutcome, dropped: number): void;
+
+  /** Drops not yet reported: a failed frame's drops ride on the next good result. */
+  private droppedCarry = 0;
+
+  /**
+   * Shared outcome bookkeeping: a failed frame gets its error reply (and its drops carried);
+   * a good one returns every drop to report with it. Null when the frame failed.
+   */
+  protected settleOutcome(outcome: FrameOutcome, dropped: number): number | null {
+    if (!outcome.ok) {
+      this.droppedCarry += dropped;
+      this.sendError(outcome.error.code, outcome.error.message, outcome.index);
+      return null;
+    }
+    const all = dropped + this.droppedCarry;
+    this.droppedCarry = 0;
+    return all;
+  }
   /** The periodic liveness tick (heartbeat JSON or a WebSocket ping). */
   abstract beat(): void;
 

@@ -8,7 +8,6 @@ import { FrameProtocolError, parseIdentifyMessage } from './protocol.js';
  * largest face; `{"type":"heartbeat"}` every heartbeatS, answered by `{"type":"pong"}`.
  */
 export class IdentifyConnection extends FrameConnection {
-  private droppedCarry = 0;
 
   constructor(ctx: ConnectionContext, key: string) {
     super(ctx, key);
@@ -44,13 +43,8 @@ export class IdentifyConnection extends FrameConnection {
   }
 
   protected override onOutcome(outcome: FrameOutcome, dropped: number): void {
-    if (!outcome.ok) {
-      this.droppedCarry += dropped;
-      this.sendError(outcome.error.code, outcome.error.message, outcome.index);
-      return;
-    }
-    const all = dropped + this.droppedCarry;
-    this.droppedCarry = 0;
+    const all = this.settleOutcome(outcome, dropped);
+    if (all === null || !outcome.ok) return;
     const r = outcome.result;
     this.send({
       type: 'identification',
