@@ -113,6 +113,12 @@ export function loadPpocrDictionary(path: string): string[] {
   return ['', ...lines, ' '];
 }
 
+/** Runs one OCR model on a (row-joined) plate crop and returns its first output. */
+async function runPlate(runner: ModelRunner, input: InputSpec, img: RgbImage, run: RunOptions | undefined): Promise<Tensor> {
+  const { tensor } = prepareInput(img, input);
+  return outputOf(await runner.run({ [input.name]: tensor }, run), runner.spec.outputs?.[0], runner.spec.name);
+}
+
 /** General text recognition: PP-OCRv4 rec (Apache); the manifest's input letterboxes to 48 high, right-padded to 320. */
 export function createPpocrRecOcr(runner: ModelRunner, dictionary: string[]): PlateOcr {
   const spec = runner.spec;
@@ -120,9 +126,7 @@ export function createPpocrRecOcr(runner: ModelRunner, dictionary: string[]): Pl
   return {
     name: spec.name,
     async read(plate, o = {}, run) {
-      const img = o.double ? splitMergeRows(plate) : plate;
-      const { tensor } = prepareInput(img, input);
-      const t = outputOf(await runner.run({ [input.name]: tensor }, run), spec.outputs?.[0], spec.name);
+      const t = await runPlate(runner, input, o.double ? splitMergeRows(plate) : plate, run);
       const steps = Number(t.dims[1]), classes = Number(t.dims[2]);
       if (classes !== dictionary.length) throw new VigilError('VIGIL_ERR_MODEL_SHAPE', `PP-OCR rec has ${classes} classes, dictionary ${dictionary.length}`);
       return dropSpaces(decodeCtcGreedy(t.data as Float32Array, steps, classes, dictionary, { blank: 0, softmax: false }));
@@ -138,9 +142,7 @@ export function createLprnetOcr(runner: ModelRunner): PlateOcr {
   return {
     name: spec.name,
     async read(plate, o = {}, run) {
-      const img = o.double ? splitMergeRows(plate) : plate;
-      const { tensor } = prepareInput(img, input);
-      const t = outputOf(await runner.run({ [input.name]: tensor }, run), spec.outputs?.[0], spec.name);
+      const t = await runPlate(runner, input, o.double ? splitMergeRows(plate) : plate, run);
       const classes = Number(t.dims[t.dims.length - 2]), steps = Number(t.dims[t.dims.length - 1]);
       return decodeCtcGreedy(t.data as Float32Array, steps, classes, alphabet, { blank: classes - 1, classMajor: true, softmax: 'auto' });
     },
