@@ -55,7 +55,7 @@ export interface VigilConfig {
     admin_token?: string;
     tokens: string[];
     heartbeat_s: number;
-    /** Frame sockets (/ws/identify, /ws/<analytic>) and POST /api/analyze/<analytic>. */
+    /** Frame sockets (/ws/identify, /ws/<analytic>, /ws/detector/detect/), their REST twins, and /ws/live. */
     frames: {
       max_frame_bytes: number;
       max_fps: number;
@@ -64,6 +64,11 @@ export interface VigilConfig {
       heartbeat_s: number;
       idle_timeout_s: number;
       max_concurrent: number;
+      identify_max_frame_bytes: number;
+      mobiledgex_max_frame_bytes: number;
+      queue_frames: number;
+      /** The live image socket (/ws/live). */
+      live: { max_fps: number; max_width: number; jpeg_quality: number; max_viewers: number; detection_hold_s: number };
     };
   };
   models: {

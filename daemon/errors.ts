@@ -36,6 +36,7 @@ export const ERRORS = {
   VIGIL_ERR_MODEL_FETCH: 'The model could not be downloaded.',
   VIGIL_ERR_DB_WRITE: 'The event database refused a write.',
   VIGIL_ERR_BODY_TOO_LARGE: 'The request body is larger than this route accepts.',
+  VIGIL_ERR_RATE_LIMITED: 'Too many frames or connections for this token; slow down.',
   VIGIL_ERR_METHOD_NOT_ALLOWED: 'This address does not accept this HTTP method.',
   VIGIL_ERR_SLOW_CONSUMER: 'The subscriber fell too far behind the event stream; reconnect with since=<last seq>.',
 } as const;

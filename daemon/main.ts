@@ -26,6 +26,10 @@ import { createMetrics, sqliteSizeBytes } from './server/metrics.js';
 import { registerWebUi } from './server/staticRoutes.js';
 import { registerAnalyzeRoutes } from './server/frameSockets/analyzeRoutes.js';
 import { registerFrameSockets, type FrameSockets } from './server/frameSockets/frameSockets.js';
+import { registerFrameReplyMetrics } from './server/frameSockets/replyMetrics.js';
+import { LiveFrameStore } from './server/liveImage/liveFrameStore.js';
+import { registerLiveMetrics } from './server/liveImage/liveMetrics.js';
+import { registerLiveImage, type LiveImage } from './server/liveImage/liveSocket.js';
 import { createServer, type VigilServer } from './server/server.js';
 import { openDatabase, type Db } from './store/database.js';
 import { CounterStore } from './store/counterStore.js';
@@ -163,6 +167,24 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
   });
   const pipeline = new AnalyticsPipeline({ log, createAnalytics, emit: (obs, stream) => sink.handle(obs, stream.url) });
 
+  // The live view (/ws/live) keeps the latest frame of each stream, taken on its way into the analytics.
+  const liveFrames = new LiveFrameStore({
+    geometry: (id) => {
+      try {
+        const g = streams.geometry(id);
+        return { lines: g.lines.map((l) => ({ name: l.name, points: l.points })), zones: g.zones.map((z) => ({ name: z.name, polygon: z.polygon })) };
+      } catch {
+        return undefined; // a stream removed meanwhile
+      }
+    },
+    holdMs: config.server.frames.live.detection_hold_s * 1000,
+  });
+  const intoPipeline = pipeline.onFrame.bind(pipeline);
+  pipeline.onFrame = (frame) => {
+    liveFrames.putFrame(frame);
+    intoPipeline(frame);
+  };
+
   const streams = new StreamRegistry({
     log,
     store: streamStore,
@@ -225,9 +247,21 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     heartbeatS: config.server.frames.heartbeat_s,
     idleTimeoutS: config.server.frames.idle_timeout_s,
     maxConcurrent: config.server.frames.max_concurrent,
+    identifyMaxFrameBytes: config.server.frames.identify_max_frame_bytes,
+    mobiledgexMaxFrameBytes: config.server.frames.mobiledgex_max_frame_bytes,
+    queueFrames: config.server.frames.queue_frames,
   };
   const frameSockets: FrameSockets = registerFrameSockets(server.app, { analyzers, tokens: [...config.server.tokens, adminToken], limits: frameLimits, log });
   registerAnalyzeRoutes(server.routes, analyzers, frameLimits, { gate: frameSockets.gate, log });
+  registerFrameReplyMetrics(metrics.registry, () => frameSockets.replies());
+  const live = config.server.frames.live;
+  const liveImage: LiveImage = registerLiveImage(server.app, server.routes, {
+    source: liveFrames,
+    tokens: [...config.server.tokens, adminToken],
+    log,
+    options: { maxFps: live.max_fps, maxWidth: live.max_width, jpegQuality: live.jpeg_quality, maxViewers: live.max_viewers },
+  });
+  registerLiveMetrics(metrics.registry, () => liveImage.stats());
 
   let current = config;
   const parts: DaemonParts = { config, db, events, engine, server, pipeline, streams };
@@ -248,6 +282,7 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
         ['mqtt', () => mqtt?.stop()],
         ['retention', () => retention.stop()],
         ['frame sockets', () => frameSockets.close()],
+        ['live image', () => liveImage.close()],
         ['server', () => server.stop()],
         ['metrics', () => metrics.stop()],
         ['inference', () => engine.stop()],

@@ -1,18 +1,22 @@
 import type { FrameAnalyzerRegistry } from '../../analytics/frameAnalyzers.js';
-import { VigilError } from '../../errors.js';
+import { isVigilError, VigilError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { ApiRequest, RouteRegistry } from '../routes.js';
 import { analyzeFrame } from './frameProcessor.js';
 import { ConcurrencyGate, frameLimits, type FrameLimits } from './limits.js';
-import { decodeBase64Frame, FrameProtocolError } from './protocol.js';
+import { mobiledgexError, mobiledgexReply } from './mobiledgexSocket.js';
+import { decodeBase64Frame, FrameProtocolError, REST_CODE } from './protocol.js';
 
 /** Room for multipart boundaries and part headers around the image. */
 const MULTIPART_SLACK = 64 * 1024;
 
 /**
- * The REST twin of the frame sockets: `POST /api/analyze/<analytic>` with the image
- * as the body, as multipart/form-data, or as `{"data":"<base64>"}`; replies the
- * JSON a socket would send for that frame (frame_index 0). Any token may call it.
+ * The REST twins of the frame sockets: `POST /api/analyze/<analytic>` with the image
+ * as the body, as multipart/form-data, or as `{"data":"<base64>"}`, replying the JSON a
+ * socket would send for that frame (frame_index 0); and the MobiledgeX-style
+ * `POST /detector/detect/` (multipart field `image`, or the raw body) replying
+ * `{success, server_processing_time, rects}`. Any token may call them. Each has the
+ * frame limit of its socket.
  */
 export function registerAnalyzeRoutes(
   routes: RouteRegistry,
@@ -23,7 +27,8 @@ export function registerAnalyzeRoutes(
   const limits = frameLimits(partialLimits);
   const gate = shared.gate ?? new ConcurrencyGate(limits.maxConcurrent);
   const log = (shared.log ?? silentLogger()).child({ component: 'analyze-api' });
-  const maxBody = Math.ceil((limits.maxFrameBytes * 4) / 3) + MULTIPART_SLACK;
+  const bodyFor = (bytes: number): number => Math.ceil((bytes * 4) / 3) + MULTIPART_SLACK;
+  const limitFor = (name: string): number => (name === 'identify' ? limits.identifyMaxFrameBytes : limits.maxFrameBytes);
 
   routes.route(
     'POST',
@@ -34,11 +39,10 @@ export function registerAnalyzeRoutes(
       if (!analyzer) {
         throw new VigilError('VIGIL_ERR_ANALYTIC_UNKNOWN', `No frame analytic "${name}"; known: ${[...analyzers.keys()].join(', ')}`);
       }
-      const bytes = imageFromRequest(req, limits.maxFrameBytes);
+      const bytes = imageFromRequest(req, limitFor(name));
       const outcome = await analyzeFrame(analyzer, { index: 0, bytes, receivedAt: performance.now() }, gate, log);
       if (!outcome.ok) {
-        const code = outcome.error.code === 'INVALID_FRAME' ? 'VIGIL_ERR_INVALID_IMAGE' : 'VIGIL_ERR_INTERNAL';
-        throw new VigilError(code, outcome.error.message, { code: outcome.error.code });
+        throw new VigilError(REST_CODE[outcome.error.code], outcome.error.message, { code: outcome.error.code });
       }
       const meta = { frame_index: 0, server_processing_time: outcome.ms, dropped: 0 };
       if (name === 'identify') {
@@ -47,7 +51,31 @@ export function registerAnalyzeRoutes(
       }
       return { json: { type: 'result', analytic: name, ...outcome.result, ...meta } };
     },
-    { auth: 'token', maxBody },
+    { auth: 'token', maxBody: bodyFor(Math.max(limits.maxFrameBytes, limits.identifyMaxFrameBytes)) },
+  );
+
+  const faceDetect = analyzers.get('face-detect');
+  if (!faceDetect) return;
+  routes.route(
+    'POST',
+    '/detector/detect',
+    async (req) => {
+      // This protocol answers failures in its own shape, with Vigil's code beside the message.
+      let bytes: Buffer;
+      try {
+        bytes = imageFromRequest(req, limits.mobiledgexMaxFrameBytes);
+      } catch (err) {
+        if (!isVigilError(err)) throw err;
+        return { status: err.code === 'VIGIL_ERR_BODY_TOO_LARGE' ? 413 : 400, json: mobiledgexError(err.code, err.message) };
+      }
+      const outcome = await analyzeFrame(faceDetect, { index: 0, bytes, receivedAt: performance.now() }, gate, log);
+      if (!outcome.ok) {
+        const code = REST_CODE[outcome.error.code];
+        return { status: code === 'VIGIL_ERR_INVALID_IMAGE' ? 400 : code === 'VIGIL_ERR_INFERENCE_DROPPED' ? 503 : 500, json: mobiledgexError(code, outcome.error.message) };
+      }
+      return { json: mobiledgexReply(outcome.result, outcome.ms) };
+    },
+    { auth: 'token', maxBody: bodyFor(limits.mobiledgexMaxFrameBytes) },
   );
 }
 

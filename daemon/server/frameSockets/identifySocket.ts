@@ -1,11 +1,14 @@
 import { FrameConnection, type ConnectionContext } from './connection.js';
-import type { FrameOutcome } from './frameProcessor.js';
+import type { FrameReply } from './orderedQueue.js';
 import { FrameProtocolError, parseIdentifyMessage } from './protocol.js';
 
 /**
  * One `/ws/identify` connection: `{"type":"frame","data":"<base64>"}` in,
  * `{"type":"identification", timestamp, face_detected, match, ...}` out for the
  * largest face; `{"type":"heartbeat"}` every heartbeatS, answered by `{"type":"pong"}`.
+ * Every frame gets one reply in order (an error reply for a frame that was refused or
+ * failed, `skipped: true` when it was merely not analysed); `{"type":"set_mode",
+ * "mode":"latest"}` makes the newest frame win instead. Errors never close the socket.
  */
 export class IdentifyConnection extends FrameConnection {
 
@@ -21,18 +24,22 @@ export class IdentifyConnection extends FrameConnection {
   override onText(text: string): void {
     let msg;
     try {
-      msg = parseIdentifyMessage(text, this.ctx.limits.maxFrameBytes);
+      msg = parseIdentifyMessage(text, this.ctx.maxFrameBytes);
     } catch (err) {
       if (!(err instanceof FrameProtocolError)) throw err;
-      // A bad frame still uses an index, so error replies line up with what the client sent.
+      // A bad frame still uses an index and answers in its turn, so replies line up with what the client sent.
       const isFrame = err.code === 'INVALID_FRAME' || err.code === 'FRAME_TOO_LARGE';
-      if (isFrame) this.sendError(err.code, err.message, this.nextIndex++);
+      if (isFrame) this.refuseFrame(this.nextIndex++, err.code, err.message);
       else this.protocolError(err);
       return;
     }
     switch (msg.type) {
       case 'frame':
         this.submitFrame(msg.data);
+        return;
+      case 'set_mode':
+        this.setMode(msg.mode);
+        this.send({ type: 'status', status: 'mode_updated', mode: msg.mode });
         return;
       case 'ping':
         this.send({ type: 'pong', timestamp: new Date().toISOString() });
@@ -42,9 +49,17 @@ export class IdentifyConnection extends FrameConnection {
     }
   }
 
-  protected override onOutcome(outcome: FrameOutcome, dropped: number): void {
-    const all = this.settleOutcome(outcome, dropped);
-    if (all === null || !outcome.ok) return;
+  protected override onReply(reply: FrameReply): void {
+    if (reply.kind === 'refused') {
+      this.sendError(reply.code, reply.message, reply.index);
+      return;
+    }
+    const { outcome } = reply;
+    const all = this.droppedFor(reply);
+    if (!outcome.ok) {
+      this.sendError(outcome.error.code, outcome.error.message, outcome.index);
+      return;
+    }
     const r = outcome.result;
     this.send({
       type: 'identification',

@@ -1,7 +1,13 @@
 /** Limits of the frame sockets and the REST twin; main fills them from config (defaults below). */
 export interface FrameLimits {
-  /** Largest accepted frame (image bytes, before base64), default 500 KB. */
+  /** Largest frame on `/ws/<analytic>` and its REST twin (image bytes): the Skylark protocol's 500 KB. */
   maxFrameBytes: number;
+  /** Largest frame on `/ws/identify` (image bytes, before base64); its protocol names no limit: 4 MiB. */
+  identifyMaxFrameBytes: number;
+  /** Largest image on the MobiledgeX-style `/ws/detector/detect/` and `/detector/detect/`: 4 MiB. */
+  mobiledgexMaxFrameBytes: number;
+  /** Frames that may wait per connection behind the one in analysis (mode all); more are answered FRAME_SKIPPED. */
+  queueFrames: number;
   /** Frames a second one connection may send; 0 = unlimited. Extra frames get RATE_LIMITED. */
   maxFps: number;
   /** Open frame-socket connections per token (per remote address when auth is off); 0 = unlimited. */
@@ -21,6 +27,9 @@ export interface FrameLimits {
 /** The defaults DESIGN.md section 6 promises. */
 export const DEFAULT_FRAME_LIMITS: FrameLimits = {
   maxFrameBytes: 500 * 1024,
+  identifyMaxFrameBytes: 4 * 1024 * 1024,
+  mobiledgexMaxFrameBytes: 4 * 1024 * 1024,
+  queueFrames: 8,
   maxFps: 30,
   maxConnectionsPerToken: 8,
   maxBatchSize: 16,
@@ -43,7 +52,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 
 /**
  * A FIFO semaphore: at most `limit` frames are decoded and analysed at once.
- * Each connection holds at most one waiter (its latest-frame slot), so the queue
+ * Each connection holds at most one waiter (it analyses one frame at a time), so the queue
  * is bounded by the number of connections and a flooder waits its turn like anyone.
  */
 export class ConcurrencyGate {

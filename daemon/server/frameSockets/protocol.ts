@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../../errors.js';
+
 /**
  * Wire formats of the frame sockets (DESIGN.md section 6): parsing client text
  * messages and shaping replies. Pure functions, no sockets: easy to reason about.
@@ -11,18 +13,70 @@ export type FrameErrorCode =
   | 'FRAME_TOO_LARGE'
   | 'FILE_SIZE_MISMATCH' // the binary after start_frame is not fileSize bytes
   | 'EXPECTED_BINARY' // a text message where the announced binary frame was due
+  | 'EXPECTED_START_FRAME' // a binary frame on /ws/<analytic> without its start_frame
+  | 'FRAME_SKIPPED' // the connection's queue was full: this frame was not analysed
+  | 'INVALID_MODE' // set_mode with a mode other than all/latest
   | 'INVALID_BATCH_SIZE'
   | 'RATE_LIMITED'
   | 'UNAUTHORIZED'
   | 'SERVER_BUSY' // the shared inference queue dropped the frame (streams and sockets compete)
   | 'PROCESSING_ERROR';
 
-/** One error reply. */
+/** One error reply; `skipped: true` when the frame was refused but the connection goes on. */
 export interface FrameErrorReply {
   type: 'error';
   code: FrameErrorCode;
   message: string;
   frame_index?: number;
+  skipped?: true;
+}
+
+/** Codes that mean "this frame was not analysed, send on": never a reason to close a connection. */
+export const SKIP_CODES: ReadonlySet<FrameErrorCode> = new Set(['FRAME_SKIPPED', 'RATE_LIMITED', 'SERVER_BUSY']);
+
+/**
+ * REST counterpart of each socket code (the README error table is written from this).
+ * The REST twins answer `{"error":{"code":"VIGIL_ERR_..."}}`; the sockets keep their protocols' short codes.
+ */
+export const REST_CODE: Record<FrameErrorCode, ErrorCode> = {
+  INVALID_MESSAGE: 'VIGIL_ERR_BAD_REQUEST',
+  UNKNOWN_ACTION: 'VIGIL_ERR_BAD_REQUEST',
+  INVALID_FRAME: 'VIGIL_ERR_INVALID_IMAGE',
+  FRAME_TOO_LARGE: 'VIGIL_ERR_BODY_TOO_LARGE',
+  FILE_SIZE_MISMATCH: 'VIGIL_ERR_BAD_REQUEST',
+  EXPECTED_BINARY: 'VIGIL_ERR_BAD_REQUEST',
+  EXPECTED_START_FRAME: 'VIGIL_ERR_BAD_REQUEST',
+  FRAME_SKIPPED: 'VIGIL_ERR_INFERENCE_DROPPED',
+  INVALID_MODE: 'VIGIL_ERR_BAD_REQUEST',
+  INVALID_BATCH_SIZE: 'VIGIL_ERR_BAD_REQUEST',
+  RATE_LIMITED: 'VIGIL_ERR_RATE_LIMITED',
+  UNAUTHORIZED: 'VIGIL_ERR_UNAUTHORIZED',
+  SERVER_BUSY: 'VIGIL_ERR_INFERENCE_DROPPED',
+  PROCESSING_ERROR: 'VIGIL_ERR_INTERNAL',
+};
+
+/**
+ * Close code of a failure on a socket whose protocol says a failure breaks the connection
+ * (`/ws/<analytic>`): 1009 too big, 1011 server error, 4002 a broken protocol, 4003 no image.
+ */
+export function closeCodeFor(code: FrameErrorCode): number {
+  switch (code) {
+    case 'FRAME_TOO_LARGE':
+      return 1009;
+    case 'PROCESSING_ERROR':
+      return 1011;
+    case 'INVALID_FRAME':
+      return 4003;
+    default:
+      return 4002;
+  }
+}
+
+/** A close reason: `CODE: message`, cut to the 123 bytes a close frame allows. */
+export function closeReason(code: string, message: string): string {
+  let r = `${code}: ${message}`;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  return r;
 }
 
 export class FrameProtocolError extends Error {
@@ -34,19 +88,37 @@ export class FrameProtocolError extends Error {
 
 /** Builds an error reply (the JSON text a socket sends). */
 export function errorReply(code: FrameErrorCode, message: string, frameIndex?: number): string {
+  return JSON.stringify(errorObject(code, message, frameIndex));
+}
+
+/** The error reply as an object (a batch list holds these beside results). */
+export function errorObject(code: FrameErrorCode, message: string, frameIndex?: number): FrameErrorReply {
   const r: FrameErrorReply = { type: 'error', code, message };
   if (frameIndex !== undefined) r.frame_index = frameIndex;
-  return JSON.stringify(r);
+  if (SKIP_CODES.has(code)) r.skipped = true;
+  return r;
+}
+
+/** How a connection treats frames it cannot analyse in time. */
+export type FrameMode = 'all' | 'latest';
+
+/** Parses a mode name (`all`: one reply per frame, the default; `latest`: newest frame wins). */
+export function parseMode(v: unknown): FrameMode {
+  if (v === 'all' || v === 'latest') return v;
+  if (v === 'newest') return 'latest';
+  throw new FrameProtocolError('INVALID_MODE', '"mode" must be "all" (one reply per frame) or "latest" (newest frame wins).');
 }
 
 /** Client messages of `/ws/<analytic>` (besides binary frames). */
 export type AnalyticClientMessage =
-  | { action: 'start_frame'; fileSize: number }
+  | { action: 'start_frame'; fileSize: number; syncId?: string | number }
   | { action: 'set_batch_size'; batchSize: number }
+  | { action: 'set_mode'; mode: FrameMode }
+  | { action: 'set_database' }
   | { action: 'ping' };
 
 /** Client messages of `/ws/identify`. */
-export type IdentifyClientMessage = { type: 'frame'; data: Buffer } | { type: 'pong' } | { type: 'ping' };
+export type IdentifyClientMessage = { type: 'frame'; data: Buffer } | { type: 'set_mode'; mode: FrameMode } | { type: 'pong' } | { type: 'ping' };
 
 function parseObject(text: string): Record<string, unknown> {
   let v: unknown;
@@ -72,8 +144,14 @@ export function parseAnalyticMessage(text: string, limits: { maxFrameBytes: numb
       if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) {
         throw new FrameProtocolError('INVALID_MESSAGE', '"fileSize" must be a positive integer (bytes of the frame that follows).');
       }
-      return { action, fileSize: n };
+      const sync = m.syncId ?? m.sync_id;
+      return typeof sync === 'string' || typeof sync === 'number' ? { action, fileSize: n, syncId: sync } : { action, fileSize: n };
     }
+    case 'set_mode':
+      return { action, mode: parseMode(m.mode) };
+    case 'set_database':
+      // Sent by the protocol's SDK right after connecting; the gallery here is the daemon's own.
+      return { action };
     case 'set_batch_size': {
       const k = m.batch_size ?? m.batchSize;
       if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > limits.maxBatchSize) {
@@ -84,7 +162,7 @@ export function parseAnalyticMessage(text: string, limits: { maxFrameBytes: numb
     case 'ping':
       return { action: 'ping' };
     default:
-      throw new FrameProtocolError('UNKNOWN_ACTION', `Unknown action "${action.slice(0, 40)}": use start_frame or set_batch_size.`);
+      throw new FrameProtocolError('UNKNOWN_ACTION', `Unknown action "${action.slice(0, 40)}": use start_frame, set_batch_size or set_mode.`);
   }
 }
 
@@ -126,6 +204,8 @@ export function parseIdentifyMessage(text: string, maxFrameBytes: number): Ident
   switch (type) {
     case 'frame':
       return { type, data: decodeBase64Frame(m.data, maxFrameBytes) };
+    case 'set_mode':
+      return { type, mode: parseMode(m.mode) };
     case 'pong':
     case 'ping':
       return { type };
