@@ -84,7 +84,7 @@ after(async () => {
 const open = (path: string, token = TOKEN): Promise<TestClient> => TestClient.open(`${base}${path}?authorization=${token}`);
 
 describe('/ws/detect', () => {
-  it('greets with a status, then finds persons and a car in a real photo (start_frame and bare binary)', async () => {
+  it('greets with a status, then finds persons and a car in real photos', async () => {
     const c = await open('/ws/detect');
     const hello = await c.next();
     assert.equal(hello.type, 'status');
@@ -101,12 +101,22 @@ describe('/ws/detect', () => {
     assert.ok(r.persons >= 1, JSON.stringify(r));
     assert.ok(r.detections.some((d: { label: string }) => d.label === 'car'), JSON.stringify(r.detections));
 
-    c.binary(media('coco_people_group_000000001000.jpg'));
+    c.frame(media('coco_people_group_000000001000.jpg'));
     const g = await c.reply();
     assert.equal(g.frame_index, 1);
     assert.ok(g.persons >= 8, `children found: ${g.persons}`);
     assert.equal(g.vehicles, 0);
     c.close();
+  });
+
+  it('a binary frame without start_frame is an error that breaks the connection (4002 EXPECTED_START_FRAME)', async () => {
+    const c = await open('/ws/detect');
+    c.binary(media('coco_people_car_000000009891.jpg'));
+    const err = await c.next((m) => m.type === 'error');
+    assert.equal(err.code, 'EXPECTED_START_FRAME');
+    const closed = await c.closed;
+    assert.equal(closed.code, 4002);
+    assert.match(closed.reason, /^EXPECTED_START_FRAME: /);
   });
 
   it('with set_batch_size 3 answers once per 3 frames, as a list', async () => {
@@ -189,6 +199,19 @@ describe('/ws/identify', () => {
   });
 });
 
+describe('/ws/identify frame limit', () => {
+  it('takes a portrait over 500 KB (its protocol names no limit; 4 MiB by default)', async () => {
+    const portrait = media('face_obama_3.jpg');
+    assert.ok(portrait.length > 500 * 1024, `the portrait is ${portrait.length} bytes`);
+    const c = await open('/ws/identify');
+    c.json({ type: 'frame', data: portrait.toString('base64') });
+    const r = await c.reply();
+    assert.equal(r.type, 'identification');
+    assert.equal(r.match?.name, 'Barack Obama');
+    c.close();
+  });
+});
+
 describe('auth and routing', () => {
   it('refuses a wrong or missing token before the upgrade, and an unknown analytic', async () => {
     for (const path of ['/ws/detect', '/ws/identify']) {
@@ -205,58 +228,47 @@ describe('auth and routing', () => {
 });
 
 describe('malformed input', () => {
-  it('answers every malformed message with its code, keeps the connection and the other clients served', async () => {
-    const c = await open('/ws/detect');
+  it('answers each failure with its code, then closes with a close code and reason; the other clients stay served', async () => {
     const other = await open('/ws/detect');
-    await c.next((m) => m.status === 'connected');
+    await other.next((m) => m.status === 'connected');
     const car = media('coco_people_car_000000009891.jpg');
-    const code = async (): Promise<string> => (await c.next((m) => m.type === 'error')).code;
-
-    c.json('{not json');
-    assert.equal(await code(), 'INVALID_MESSAGE');
-    c.json('[1,2]');
-    assert.equal(await code(), 'INVALID_MESSAGE');
-    c.json({ action: 'fly' });
-    assert.equal(await code(), 'UNKNOWN_ACTION');
-    c.json({ action: 'start_frame', fileSize: 'big' });
-    assert.equal(await code(), 'INVALID_MESSAGE');
-    c.json({ action: 'set_batch_size', batch_size: 0 });
-    assert.equal(await code(), 'INVALID_BATCH_SIZE');
-    c.json({ action: 'set_batch_size', batch_size: 1000 });
-    assert.equal(await code(), 'INVALID_BATCH_SIZE');
-    // fileSize mismatch
-    c.json({ action: 'start_frame', fileSize: car.length + 10 });
-    c.binary(car);
-    assert.equal(await code(), 'FILE_SIZE_MISMATCH');
-    // text where the binary frame was due
-    c.json({ action: 'start_frame', fileSize: car.length });
-    c.json({ action: 'start_frame', fileSize: car.length });
-    assert.equal(await code(), 'EXPECTED_BINARY');
-    // oversize, announced: one error, and the frame that follows is ignored
     const big = Buffer.alloc(600 * 1024, 7);
-    c.json({ action: 'start_frame', fileSize: big.length });
-    assert.equal(await code(), 'FRAME_TOO_LARGE');
-    c.binary(big);
-    // oversize, bare
-    c.binary(big);
-    assert.equal(await code(), 'FRAME_TOO_LARGE');
-    // binary before any start_frame that is no image
-    c.binary(Buffer.from('definitely not an image'));
-    assert.equal(await code(), 'INVALID_FRAME');
-    // truncated JPEG
-    c.frame(car.subarray(0, Math.floor(car.length / 2)));
-    assert.equal(await code(), 'INVALID_FRAME');
-    // PNG header + garbage
-    c.frame(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(2000, 1)]));
-    assert.equal(await code(), 'INVALID_FRAME');
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(2000, 1)]);
+    const cases: [string, (c: TestClient) => void, string, number][] = [
+      ['not JSON', (c) => c.json('{not json'), 'INVALID_MESSAGE', 4002],
+      ['not an object', (c) => c.json('[1,2]'), 'INVALID_MESSAGE', 4002],
+      ['unknown action', (c) => c.json({ action: 'fly' }), 'UNKNOWN_ACTION', 4002],
+      ['bad fileSize', (c) => c.json({ action: 'start_frame', fileSize: 'big' }), 'INVALID_MESSAGE', 4002],
+      ['batch size 0', (c) => c.json({ action: 'set_batch_size', batch_size: 0 }), 'INVALID_BATCH_SIZE', 4002],
+      ['batch size 1000', (c) => c.json({ action: 'set_batch_size', batch_size: 1000 }), 'INVALID_BATCH_SIZE', 4002],
+      ['size mismatch', (c) => { c.json({ action: 'start_frame', fileSize: car.length + 10 }); c.binary(car); }, 'FILE_SIZE_MISMATCH', 4002],
+      ['text where the frame was due', (c) => { c.json({ action: 'start_frame', fileSize: car.length }); c.json({ action: 'start_frame', fileSize: car.length }); }, 'EXPECTED_BINARY', 4002],
+      ['announced over the limit', (c) => c.json({ action: 'start_frame', fileSize: big.length }), 'FRAME_TOO_LARGE', 1009],
+      ['not an image', (c) => c.frame(Buffer.from('definitely not an image')), 'INVALID_FRAME', 4003],
+      ['truncated JPEG', (c) => c.frame(car.subarray(0, Math.floor(car.length / 2))), 'INVALID_FRAME', 4003],
+      ['PNG header + garbage', (c) => c.frame(png), 'INVALID_FRAME', 4003],
+    ];
+    for (const [what, send, code, closeCode] of cases) {
+      const c = await open('/ws/detect');
+      await c.next((m) => m.status === 'connected');
+      send(c);
+      const err = await c.next((m) => m.type === 'error');
+      assert.equal(err.code, code, what);
+      const closed = await c.closed;
+      assert.equal(closed.code, closeCode, what);
+      assert.ok(closed.reason.startsWith(`${code}: `), `${what}: ${closed.reason}`);
+      if (code === 'FRAME_TOO_LARGE') assert.match(err.message, /512000 bytes/, 'the error states the limit');
+    }
+    // A frame that was fine before the failure still got its result first.
+    const c = await open('/ws/detect');
+    c.frame(car);
+    c.frame(png);
+    assert.equal((await c.reply()).type, 'result');
+    assert.equal((await c.reply()).code, 'INVALID_FRAME');
+    assert.equal((await c.closed).code, 4003);
 
     other.frame(car);
     assert.ok((await other.reply()).persons >= 1, 'another client is served meanwhile');
-    c.frame(car);
-    const ok = await c.reply();
-    assert.equal(ok.type, 'result', 'the connection is still usable');
-    assert.ok(ok.persons >= 1);
-    c.close();
     other.close();
   });
 
@@ -273,8 +285,10 @@ describe('malformed input', () => {
     assert.equal(await code(), 'INVALID_FRAME');
     c.json({ type: 'frame', data: Buffer.from('hello, not a jpeg').toString('base64') });
     assert.equal(await code(), 'INVALID_FRAME');
-    c.json({ type: 'frame', data: Buffer.alloc(700 * 1024, 3).toString('base64') });
-    assert.equal(await code(), 'FRAME_TOO_LARGE');
+    c.json({ type: 'frame', data: Buffer.alloc(4200 * 1024, 3).toString('base64') });
+    const tooLarge = await c.next((m) => m.type === 'error');
+    assert.equal(tooLarge.code, 'FRAME_TOO_LARGE');
+    assert.match(tooLarge.message, /4194304/, 'the error states the limit of this socket');
     const face = await jpeg('face_obama_3.jpg');
     c.json({ type: 'frame', data: face.subarray(0, face.length >> 1).toString('base64') });
     assert.equal(await code(), 'INVALID_FRAME');
@@ -283,13 +297,15 @@ describe('malformed input', () => {
     c.close();
   });
 
-  it('refuses 3x the limit politely, drops a socket at 5x (uWS hard cap); others go on', async () => {
+  it('refuses an announced 3x the limit with FRAME_TOO_LARGE + 1009, drops a socket at 5x (uWS hard cap); others go on', async () => {
     const c = await open('/ws/detect');
     const other = await open('/ws/detect');
-    c.binary(Buffer.alloc(1500 * 1024, 1));
+    c.json({ action: 'start_frame', fileSize: 1500 * 1024 });
     assert.equal((await c.next((m) => m.type === 'error')).code, 'FRAME_TOO_LARGE');
-    c.binary(Buffer.alloc(2500 * 1024, 1));
-    const closed = await c.closed;
+    assert.equal((await c.closed).code, 1009);
+    const d = await open('/ws/detect');
+    d.binary(Buffer.alloc(2500 * 1024, 1));
+    const closed = await d.closed;
     assert.equal(closed.code, 1006);
     other.frame(media('coco_bus_000000001584.jpg'));
     assert.equal((await other.reply()).type, 'result');

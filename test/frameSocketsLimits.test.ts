@@ -75,14 +75,28 @@ describe('liveness', () => {
     }
   });
 
-  it('closes a connection that keeps breaking the protocol (4002 with a reason)', async () => {
+  it('/ws/identify closes a connection that keeps breaking the protocol (4002 with a reason)', async () => {
     const s = await serve({ maxProtocolErrors: 3 });
     try {
-      const c = await TestClient.open(s.url('/ws/detect'));
+      const c = await TestClient.open(s.url('/ws/identify'));
       for (let i = 0; i < 3; i++) c.json('{bad');
       const closed = await c.closed;
       assert.equal(closed.code, 4002);
       assert.match(closed.reason, /protocol errors/);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('/ws/<analytic> closes at the first failure, as its protocol says (error reply, then 4002 CODE: message)', async () => {
+    const s = await serve({});
+    try {
+      const c = await TestClient.open(s.url('/ws/detect'));
+      c.json('{bad');
+      assert.equal((await c.next((m) => m.type === 'error')).code, 'INVALID_MESSAGE');
+      const closed = await c.closed;
+      assert.equal(closed.code, 4002);
+      assert.match(closed.reason, /^INVALID_MESSAGE: /);
     } finally {
       s.close();
     }
@@ -114,10 +128,19 @@ describe('limits', () => {
     try {
       const c = await TestClient.open(s.url('/ws/slow'));
       const img = media('coco_bus_000000001584.jpg');
-      for (let i = 0; i < 20; i++) c.binary(img);
-      const err = await c.next((m) => m.type === 'error');
-      assert.equal(err.code, 'RATE_LIMITED');
-      assert.match(err.message, /refused/);
+      for (let i = 0; i < 20; i++) c.frame(img);
+      // Every frame gets its one reply, in order: the refused ones are skipped, not failures.
+      const got = [];
+      while (got.length < 20) got.push(await c.next((m) => m.type === 'error' || m.type === 'result'));
+      assert.deepEqual(got.map((m) => m.frame_index), [...Array(20).keys()]);
+      const limited = got.filter((m) => m.type === 'error');
+      assert.ok(limited.length >= 10, `${limited.length} refused`);
+      for (const m of limited) {
+        assert.equal(m.code, 'RATE_LIMITED');
+        assert.equal(m.skipped, true);
+        assert.match(m.message, /refused/);
+      }
+      assert.equal(c.ws.readyState, c.ws.OPEN);
       c.close();
     } finally {
       s.close();
@@ -134,6 +157,12 @@ async function slowSender(port: number, payload: Buffer, chunk: number, pauseMs:
   socket.on('data', (d) => (received += d.toString('latin1')));
   while (!received.includes('\r\n\r\n')) await sleep(5);
   assert.match(received, /^HTTP\/1.1 101/);
+  // The protocol's start_frame first (a masked text frame), then the binary frame a few KB at a time.
+  const start = Buffer.from(JSON.stringify({ action: 'start_frame', fileSize: payload.length }));
+  const tmask = randomBytes(4);
+  const text = Buffer.from(start);
+  for (let i = 0; i < text.length; i++) text[i]! ^= tmask[i & 3]!;
+  socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | text.length]), tmask, text]));
   const mask = randomBytes(4);
   const head = Buffer.alloc(14);
   head[0] = 0x82; // FIN + binary
@@ -153,11 +182,11 @@ async function slowSender(port: number, payload: Buffer, chunk: number, pauseMs:
 }
 
 describe('fairness', () => {
-  it('a flooding and a slow-sending client do not hold up a third; the flooder gets its newest frame and a dropped count', async () => {
+  it('a flooding (newest-wins) and a slow-sending client do not hold up a third; the flooder gets its newest frame and a dropped count', async () => {
     const s = await serve({ maxFps: 0 });
     try {
       const img = media('coco_people_car_000000009891.jpg');
-      const flooder = await TestClient.open(s.url('/ws/slow'));
+      const flooder = await TestClient.open(`${s.url('/ws/slow')}&mode=latest`);
       const normal = await TestClient.open(s.url('/ws/detect'));
       const trickle = await slowSender(s.port, img, 4096, 40); // ~33 chunks, over a second
       let trickleFinished = false;
