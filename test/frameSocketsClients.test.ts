@@ -108,7 +108,7 @@ test('frame-socket protocols: example clients against the daemon, and the live i
     await page.click('#send');
     await page.waitForFunction("document.getElementById('frame').naturalWidth > 0", undefined, { timeout: 20_000 });
     assert.equal(await page.evaluate("document.getElementById('frame').naturalWidth"), 640);
-    await page.fill('#messageText', 'nowhere');
+    await page.fill('#messageText', 'stream=nowhere');
     await page.click('#send');
     await page.waitForFunction("document.getElementById('messages').textContent.includes('STREAM_UNKNOWN')");
   });

@@ -109,14 +109,22 @@ describe('default mode: N frames in, N replies out, in order', () => {
     c.close();
   });
 
-  it('/ws/detector/detect/ (MobiledgeX): success replies, then success "false" with the skip, in order; text echoed', async () => {
+  it('/ws/detector/detect/ (MobiledgeX): success replies, then success "false" with the skip, in order; text echoed in its turn', async () => {
     faces.hold();
     const c = await TestClient.open(url('/ws/detector/detect/'));
+    const arrival: string[] = [];
+    c.ws.on('message', (d) => arrival.push(d.toString()));
     for (let i = 0; i < N; i++) c.binary(img);
     c.ws.send('{"marker":1}');
-    assert.deepEqual(await c.next((m) => m.marker === 1), { marker: 1 }, 'text is echoed back as sent');
+    // A WebSocket ping is answered at once, after every message sent before it was read.
+    await new Promise<void>((r) => {
+      c.ws.once('pong', () => r());
+      c.ws.ping();
+    });
     faces.release();
     const got = await replies(c, N, (m) => 'success' in m);
+    assert.deepEqual(await c.next((m) => m.marker === 1), { marker: 1 }, 'text is echoed back as sent');
+    assert.equal(arrival.indexOf('{"marker":1}'), N, 'the echo comes in its turn, after the replies of the images sent before it');
     const done = got.filter((m) => m.success === 'true');
     assert.equal(done.length, QUEUE + 1);
     for (const m of done) {

@@ -115,6 +115,12 @@ export abstract class FrameConnection {
     else this.ordered.offer(job);
   }
 
+  /** Sends what is no frame's reply after the replies of the frames before it (mode all), or now (mode latest). */
+  protected inTurn(fn: () => void): void {
+    if (this.latest) fn();
+    else this.ordered.after(fn);
+  }
+
   /** A frame that will not be analysed: its reply waits its turn (mode all) or goes now (mode latest). */
   protected refuseFrame(index: number, code: FrameErrorCode, message: string): void {
     if (this.latest) this.onReplyCounted({ kind: 'refused', index, code, message });

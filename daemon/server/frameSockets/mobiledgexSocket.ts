@@ -35,7 +35,7 @@ export function mobiledgexError(code: FrameErrorCode | string, message: string, 
  * One `/ws/detector/detect/` connection (the MobiledgeX face-detection protocol): a
  * binary message is an image, answered `{"success":"true","server_processing_time":
  * "12.345","rects":[[x1,y1,x2,y2],...]}` (or `"success":"false"` without rects when no
- * face); a text message is echoed back unchanged. One reply per image, in order; the
+ * face); a text message is echoed back unchanged, in its turn. One reply per image, in order; the
  * mode can only be chosen with `?mode=latest` (text is echoed, never parsed).
  */
 export class MobiledgexConnection extends FrameConnection {
@@ -48,7 +48,8 @@ export class MobiledgexConnection extends FrameConnection {
   }
 
   override onText(text: string): void {
-    this.send(text);
+    // The protocol's server handles messages one by one: the echo comes after the replies of earlier images.
+    this.inTurn(() => this.send(text));
   }
 
   protected override onReply(reply: FrameReply): void {

@@ -10,7 +10,9 @@ type Entry =
   | { kind: 'job'; job: FrameJob }
   | { kind: 'refused'; index: number; code: FrameErrorCode; message: string }
   /** Consecutive frames refused for the same reason, kept as one range so a flood costs no memory. */
-  | { kind: 'range'; from: number; to: number; code: FrameErrorCode; message: string };
+  | { kind: 'range'; from: number; to: number; code: FrameErrorCode; message: string }
+  /** Something to send in its turn that is no frame's reply (a text echo). */
+  | { kind: 'call'; fn: () => void };
 
 /**
  * One reply per frame, in order (the default mode of every frame socket). Frames are
@@ -63,10 +65,17 @@ export class OrderedFrameQueue {
     this.push({ kind: 'refused', index, code, message });
   }
 
+  /** Runs `fn` once every earlier frame has its reply (at once when none waits). */
+  after(fn: () => void): void {
+    if (this.closed) return;
+    if (this.entries.length === 0) fn();
+    else this.push({ kind: 'call', fn });
+  }
+
   /** Frames received and not yet answered. */
   get backlog(): number {
     let n = 0;
-    for (const e of this.entries) n += e.kind === 'range' ? e.to - e.from + 1 : 1;
+    for (const e of this.entries) n += e.kind === 'range' ? e.to - e.from + 1 : e.kind === 'call' ? 0 : 1;
     return n;
   }
 
@@ -96,7 +105,8 @@ export class OrderedFrameQueue {
         return;
       }
       this.entries.shift();
-      if (head.kind === 'refused') this.emit(head);
+      if (head.kind === 'call') this.guard(head.fn);
+      else if (head.kind === 'refused') this.emit(head);
       else for (let i = head.from; i <= head.to && !this.closed; i++) this.emit({ kind: 'refused', index: i, code: head.code, message: head.message });
     }
   }
@@ -111,8 +121,12 @@ export class OrderedFrameQueue {
   }
 
   private emit(reply: FrameReply): void {
+    this.guard(() => this.deliver(reply));
+  }
+
+  private guard(fn: () => void): void {
     try {
-      this.deliver(reply);
+      fn();
     } catch {
       // A socket closed under us: nothing to tell anyone, and the queue must not die with it.
     }
@@ -122,9 +136,9 @@ export class OrderedFrameQueue {
 /** Codes whose message does not depend on the frame, so a range may repeat it. */
 const SAME_TEXT: ReadonlySet<FrameErrorCode> = new Set(['FRAME_SKIPPED', 'RATE_LIMITED']);
 
-function rangeStart(e: Entry): number {
-  return e.kind === 'range' ? e.from : e.kind === 'refused' ? e.index : e.job.index;
+function rangeStart(e: Extract<Entry, { kind: 'range' | 'refused' }>): number {
+  return e.kind === 'range' ? e.from : e.index;
 }
-function rangeEnd(e: Entry): number {
-  return e.kind === 'range' ? e.to : e.kind === 'refused' ? e.index : e.job.index;
+function rangeEnd(e: Extract<Entry, { kind: 'range' | 'refused' }>): number {
+  return e.kind === 'range' ? e.to : e.index;
 }
