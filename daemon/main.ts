@@ -27,7 +27,7 @@ import { registerWebUi } from './server/staticRoutes.js';
 import { registerAnalyzeRoutes } from './server/frameSockets/analyzeRoutes.js';
 import { registerFrameSockets, type FrameSockets } from './server/frameSockets/frameSockets.js';
 import { registerFrameReplyMetrics } from './server/frameSockets/replyMetrics.js';
-import { LiveFrameStore } from './server/liveImage/liveFrameStore.js';
+import { LiveFrameStore, type LiveDetection } from './server/liveImage/liveFrameStore.js';
 import { registerLiveMetrics } from './server/liveImage/liveMetrics.js';
 import { registerLiveImage, type LiveImage } from './server/liveImage/liveSocket.js';
 import { createServer, type VigilServer } from './server/server.js';
@@ -109,7 +109,11 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     const v = events.get(eventId, false)?.pipeline_data.variation;
     return typeof v === 'string' ? v : undefined;
   };
-  const analyticsDeps = { config, engine, counters, gallery, faceVariation, log };
+  const analyticsDeps = {
+    config, engine, counters, gallery, faceVariation, log,
+    // What the counting analytics see on each frame, drawn by the live view (liveFrames is built below, before any frame).
+    onDetections: (id: string, ts: number, source: string, items: LiveDetection[]) => liveFrames.putDetections(id, ts, items, source),
+  };
   const shared = new SharedAnalytics(analyticsDeps);
   const createAnalytics = createAnalyticsFactory(shared, analyticsDeps);
   const retention = new Retention(db, {

@@ -34,7 +34,7 @@ test('frame-socket protocols: example clients against the daemon, and the live i
   const daemon = await startDaemon(
     {
       config: {
-        streams: [{ id: 'street', url: cam.url(), fps: 5, analytics: [], lines: [{ name: 'door', points: [[0.1, 0.5], [0.9, 0.5]] }] }],
+        streams: [{ id: 'street', url: cam.url(), fps: 5, analytics: ['people-counting'], lines: [{ name: 'door', points: [[0.1, 0.5], [0.9, 0.5]] }] }],
         server: { host: '127.0.0.1', port: 0, admin_token: 'test-admin-token-0123', tokens: [VIEWER], heartbeat_s: 1, frames: { live: { max_fps: 10 } } },
       },
     },
@@ -164,5 +164,14 @@ test('frame-socket protocols: example clients against the daemon, and the live i
     };
     assert.ok((await yellowAt(await one(true))) > 0.8, 'the line is drawn on the annotated frame');
     assert.ok((await yellowAt(await one(false))) < 0.2, 'and not on the plain one');
+
+    // People counting reports its tracks: their boxes are drawn in the overlay's green.
+    const green = async (jpeg: Buffer): Promise<number> => {
+      const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+      let n = 0;
+      for (let i = 0; i < data.length; i += info.channels) if (data[i + 1]! > 220 && data[i]! < 110 && data[i + 2]! < 110) n++;
+      return n;
+    };
+    await waitFor('tracked pedestrians drawn on the live frame', async () => (await green(await one(true))) - (await green(await one(false))) > 150, 150_000, 500);
   });
 });

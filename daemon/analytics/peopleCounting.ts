@@ -26,7 +26,12 @@ export interface CountingDeps {
   log: Logger;
   /** Persistent line/zone counters; without it counts live only in events. */
   counters?: CounterStore;
+  /** Told what each analysed frame shows (tracks with ids when lines/zones are set), e.g. for the live view. */
+  onDetections?: DetectionsListener;
 }
+
+/** What a counting analytic saw on one frame: boxes in that frame's pixels. */
+export type DetectionsListener = (streamId: string, timestamp: number, source: string, items: { box: Box; label: string; score: number; trackId?: number }[]) => void;
 
 /** Per-stream options of people/vehicle counting (config `analytics.<name>` merged with the stream's lines/zones). */
 export interface CountingOptions {
@@ -89,6 +94,7 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
   const kept: Detection[] = [];
   const geoEvents: GeometryEvent[] = [];
   let lastIndex = -1;
+  let lastTracks: readonly Track[] = [];
 
   if (deps.counters) {
     for (const l of geometry.lines) deps.counters.ensure(streamId, kind.name, 'line', l.name);
@@ -162,6 +168,7 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
 
   function track(frame: Frame, out: Observation[]): void {
     const tracks = tracker.update(kept, frame.timestamp);
+    lastTracks = tracks; // the tracker's own array: read only until the next update
     for (const id of tracker.removedIds) {
       geo.forget(id);
       extras.delete(id);
@@ -196,6 +203,17 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
     occupancyEvents(frame, out);
   }
 
+  function report(frame: Frame): void {
+    const items = geo.empty
+      ? kept.filter((d) => d.score >= presenceThreshold).map((d) => ({ box: d.box, label: d.label, score: round(d.score) }))
+      : lastTracks.filter((t) => t.matched && t.confirmed).map((t) => ({ box: [...t.box] as Box, label: t.label, score: round(t.confidence), trackId: t.id }));
+    try {
+      deps.onDetections?.(streamId, frame.timestamp, kind.name, items);
+    } catch (err) {
+      log.warn({ err }, 'detections listener failed');
+    }
+  }
+
   function replayHistory(t: Track): void {
     const b = [0, 0, 0, 0];
     for (let i = 0; i < t.historyLength; i++) {
@@ -228,6 +246,7 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
         if (ev) out.push(ev);
       }
       if (!geo.empty) track(frame, out);
+      if (deps.onDetections) report(frame);
       return out;
     },
     close(): void {

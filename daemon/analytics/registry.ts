@@ -8,7 +8,7 @@ import type { RunOptions } from '../inference/types.js';
 import type { Logger } from '../log.js';
 import type { CounterStore } from '../store/counterStore.js';
 import type { RgbImage } from '../vision/image.js';
-import { createPeopleCounting, type CountingOptions } from './peopleCounting.js';
+import { createPeopleCounting, type CountingOptions, type DetectionsListener } from './peopleCounting.js';
 import { buildPlateReader, CN_PLATE_MODELS, createPlateRecognition, DEFAULT_PLATE_MODELS, type PlateReader } from './plateRecognition/index.js';
 import { createCrowdEstimation } from './crowdEstimation.js';
 import { createFaceDetector, type FaceDetector } from './faceRecognition/faceDetector.js';
@@ -29,6 +29,8 @@ export interface AnalyticsFactoryDeps {
   /** `pipeline_data.variation` of a stored NFV4-FR event, for reject/confirm by event id. */
   faceVariation: EventVariationLookup;
   log: Logger;
+  /** Told what the counting analytics see on each frame (main: the live view's overlay). */
+  onDetections?: DetectionsListener;
 }
 
 /** Face recognition shared by streams, frame sockets and the gallery API. */
@@ -165,9 +167,9 @@ function countingOptions(o: Options, stream: StreamEntry): CountingOptions {
 export function createAnalyticsFactory(shared: SharedAnalytics, deps: AnalyticsFactoryDeps): (stream: StreamEntry, log: Logger) => Promise<StreamAnalytic[]> {
   const builders: Partial<Record<AnalyticName, Builder>> = {
     'people-counting': async (stream, log) =>
-      createPeopleCounting({ detector: await shared.trackingDetector(), log, counters: deps.counters }, stream.id, countingOptions(shared.options('people-counting'), stream)),
+      createPeopleCounting({ detector: await shared.trackingDetector(), log, counters: deps.counters, onDetections: deps.onDetections }, stream.id, countingOptions(shared.options('people-counting'), stream)),
     'vehicle-counting': async (stream, log) =>
-      createVehicleCounting({ detector: await shared.trackingDetector(), log, counters: deps.counters }, stream.id, countingOptions(shared.options('vehicle-counting'), stream)),
+      createVehicleCounting({ detector: await shared.trackingDetector(), log, counters: deps.counters, onDetections: deps.onDetections }, stream.id, countingOptions(shared.options('vehicle-counting'), stream)),
     'crowd-estimation': async (stream, log) => {
       const o = shared.options('crowd-estimation');
       // A configured crowd-density model (models.roles.crowd-density) wins; else a tiled person count.

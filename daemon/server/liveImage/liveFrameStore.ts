@@ -45,8 +45,8 @@ export interface LiveFrameSource {
 interface StreamSlot {
   frame: Frame;
   seq: number;
-  detections: LiveDetection[];
-  detectionsAt: number;
+  /** The last report of each source (people and vehicle counting report apart). */
+  reports: Map<string, { detections: LiveDetection[]; at: number }>;
   overlayVersion: number;
 }
 
@@ -73,16 +73,15 @@ export class LiveFrameStore implements LiveFrameSource {
       slot.frame = frame;
       slot.seq++;
     } else {
-      this.slots.set(frame.streamId, { frame, seq: 1, detections: [], detectionsAt: 0, overlayVersion: 0 });
+      this.slots.set(frame.streamId, { frame, seq: 1, reports: new Map(), overlayVersion: 0 });
     }
   }
 
-  /** What the analytics found on a stream's frame of `timestamp` (boxes in that frame's pixels); replaces the previous report. */
-  putDetections(streamId: string, timestamp: number, detections: LiveDetection[]): void {
+  /** What an analytic (`source`) found on a stream's frame of `timestamp`, boxes in that frame's pixels; replaces its previous report. */
+  putDetections(streamId: string, timestamp: number, detections: LiveDetection[], source = 'analytics'): void {
     const slot = this.slots.get(streamId);
     if (!slot) return;
-    slot.detections = detections;
-    slot.detectionsAt = timestamp;
+    slot.reports.set(source, { detections, at: timestamp });
     slot.overlayVersion++;
   }
 
@@ -95,14 +94,20 @@ export class LiveFrameStore implements LiveFrameSource {
     const slot = this.slots.get(streamId);
     if (!slot) return undefined;
     const f = slot.frame;
-    const fresh = f.timestamp - slot.detectionsAt <= this.holdMs;
+    const detections: LiveDetection[] = [];
+    let stale = 0;
+    for (const r of slot.reports.values()) {
+      if (f.timestamp - r.at <= this.holdMs) detections.push(...r.detections);
+      else stale++;
+    }
     return {
       streamId,
       seq: slot.seq,
       timestamp: f.timestamp,
       image: f,
-      detections: fresh ? slot.detections : [],
-      overlayVersion: fresh ? slot.overlayVersion : -slot.overlayVersion - 1,
+      detections,
+      // Reports going stale change what is drawn, so they change the version too.
+      overlayVersion: slot.overlayVersion * 16 + stale,
       geometry: this.opts.geometry?.(streamId) ?? { lines: [], zones: [] },
     };
   }
