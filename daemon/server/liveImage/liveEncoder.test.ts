@@ -8,7 +8,7 @@ const W = 320;
 const H = 240;
 const frame = (ts: number) => ({ streamId: 'cam', index: ts, timestamp: ts, width: W, height: H, data: Buffer.alloc(W * H * 3, 100) });
 
-async function pixel(b64: string, x: number, y: number): Promise<number[]> {
+async function pixel(b64: string, x: number, y: number): Promise<[number, number, number]> {
   const { data, info } = await sharp(Buffer.from(b64, 'base64')).raw().toBuffer({ resolveWithObject: true });
   const i = (y * info.width + x) * info.channels;
   return [data[i]!, data[i + 1]!, data[i + 2]!];
