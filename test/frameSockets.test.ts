@@ -336,6 +336,18 @@ describe('REST twin', () => {
     assert.equal(id.match.name, 'Barack Obama');
   });
 
+  it('each twin has its socket\'s frame limit: identify takes a 596 KB portrait, detect refuses it stating 500 KB', async () => {
+    const portrait = media('face_obama_3.jpg');
+    const id = await post('/api/analyze/identify', portrait, { 'content-type': 'image/jpeg' });
+    assert.equal(id.status, 200);
+    assert.equal(((await id.json()) as { match: { name: string } }).match.name, 'Barack Obama');
+    const big = await post('/api/analyze/detect', portrait, { 'content-type': 'image/jpeg' });
+    assert.equal(big.status, 413);
+    const e = ((await big.json()) as { error: { code: string; message: string } }).error;
+    assert.equal(e.code, 'VIGIL_ERR_BODY_TOO_LARGE');
+    assert.match(e.message, /limit is 512000/);
+  });
+
   it('refuses bad bytes, unknown analytics and missing tokens with codes', async () => {
     const bad = await post('/api/analyze/detect', Buffer.from('not an image'));
     assert.equal(bad.status, 400);

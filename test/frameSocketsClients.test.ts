@@ -83,6 +83,12 @@ test('frame-socket protocols: example clients against the daemon, and the live i
     const junk = await fetch(`${daemon.url}/detector/detect/`, { method: 'POST', body: 'junk', headers: { authorization: `Bearer ${VIEWER}` } });
     assert.equal(junk.status, 400);
     assert.deepEqual(await junk.json().then((j) => [(j as { success: string }).success, (j as { code: string }).code]), ['false', 'VIGIL_ERR_INVALID_IMAGE']);
+
+    const text = await (await fetch(`${daemon.url}/metrics`, { headers: { authorization: `Bearer ${VIEWER}` } })).text();
+    const replies = (socket: string, kind: string): number => samplesOf(parsePrometheus(text), 'vigil_frame_replies_total', { socket, kind }).reduce((n, x) => n + x.value, 0);
+    assert.equal(replies('detector', 'result'), 2, 'two images analysed on the MobiledgeX socket');
+    assert.equal(replies('detector', 'failed'), 1);
+    assert.equal(replies('face-detect', 'result'), 4, 'four frames on the Skylark-style socket');
   });
 
   const browser = await launchBrowser(t);

@@ -46,11 +46,11 @@ export async function analyzeFrame(analyzer: FrameAnalyzer, job: FrameJob, gate:
 }
 
 /**
- * The per-connection latest-frame slot: one frame in analysis and at most
- * `capacity()` waiting (the batch size, so a batch can be sent in one burst).
- * A newer frame pushes out the oldest waiting one, which counts as dropped: a
- * client that sends faster than the server analyses gets its newest frames done,
- * never an unbounded queue.
+ * The per-connection latest-frame slot of mode `latest` (newest frame wins, opt-in):
+ * one frame in analysis and at most `capacity()` waiting (the batch size, so a batch
+ * can be sent in one burst). A newer frame pushes out the oldest waiting one, which
+ * counts as dropped: the client gets its newest frames done and a `dropped` count,
+ * never an unbounded queue. The default mode answers every frame (OrderedFrameQueue).
  */
 export class LatestFrameSlot {
   private busy = false;
