@@ -17,6 +17,8 @@ export interface LiveOptions {
 
 export const DEFAULT_LIVE_OPTIONS: LiveOptions = { maxFps: 10, maxWidth: 1280, jpegQuality: 75, maxViewers: 16 };
 
+/** Requests a viewer may have waiting for their reply. */
+const MAX_PENDING = 32;
 /** Bytes a viewer may have unsent before its pushes are skipped (a slow link never queues frames). */
 const MAX_BUFFERED = 2 * 1024 * 1024;
 
@@ -40,6 +42,9 @@ interface Viewer {
   format: LiveFormat;
   group: Group | undefined;
   closed: boolean;
+  /** Requests are answered one after the other, so replies come in the order asked. */
+  chain: Promise<void>;
+  pending: number;
 }
 interface ViewerData {
   viewer: Viewer;
@@ -175,7 +180,21 @@ export function registerLiveImage(
     }
   }
 
+  /** One reply per request, in order: each waits for the previous one's encode. */
   function onText(v: Viewer, text: string): void {
+    if (v.pending >= MAX_PENDING) return error(v, 'RATE_LIMITED', `More than ${MAX_PENDING} requests waiting on this connection: this one is refused.`);
+    v.pending++;
+    v.chain = v.chain
+      .then(() => answer(v, text))
+      .catch((err: unknown) => {
+        log.warn({ err }, 'live frame could not be encoded');
+        error(v, 'PROCESSING_ERROR', 'The frame could not be encoded.');
+      })
+      .finally(() => v.pending--);
+  }
+
+  async function answer(v: Viewer, text: string): Promise<void> {
+    if (v.closed) return;
     let cmd;
     try {
       cmd = parseLiveMessage(text, v.base, isStream);
@@ -191,10 +210,7 @@ export function registerLiveImage(
     if (r.fps > 0) join(v, r, stream);
     else {
       leave(v);
-      once(v, r, stream).catch((err: unknown) => {
-        log.warn({ err }, 'live frame could not be encoded');
-        error(v, 'PROCESSING_ERROR', 'The frame could not be encoded.');
-      });
+      await once(v, r, stream);
     }
   }
 
@@ -214,7 +230,7 @@ export function registerLiveImage(
       } catch (err) {
         return refuse(res, '400 Bad Request', 'INVALID_MESSAGE', (err as Error).message);
       }
-      const viewer: Viewer = { ws: undefined, base, format: base.format, group: undefined, closed: false };
+      const viewer: Viewer = { ws: undefined, base, format: base.format, group: undefined, closed: false, chain: Promise.resolve(), pending: 0 };
       res.upgrade<ViewerData>({ viewer }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
