@@ -82,8 +82,10 @@ describe('/ws/live', () => {
     v.ws.send('stream=back&fps=20');
     await v.wait(6);
     v.ws.send('stop');
-    await new Promise((res) => setTimeout(res, 300));
+    v.ws.send('list'); // answered after the stop took effect
+    for (let i = 0; i < 400 && !v.got.some((m) => m.startsWith('{"type":"streams"')); i++) await new Promise((res) => setTimeout(res, 25));
     const n = v.got.length;
+    assert.ok(v.got[n - 1]!.startsWith('{"type":"streams"'), 'nothing pushed after the stop was answered');
     await new Promise((res) => setTimeout(res, 300));
     assert.equal(v.got.length, n, 'no push after stop');
     v.ws.close();
