@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import WebSocket from 'ws';
-import type { ApiClient } from './client.js';
+import { VigilError } from '../daemon/errors.js';
+import { unauthorizedSentence, type ApiClient } from './client.js';
 import { registerExportCommand } from './eventsExport.js';
 import { output, table } from './format.js';
 
@@ -74,7 +74,8 @@ export function registerEventCommands(program: Command, client: () => ApiClient)
 }
 
 /** Connects to /event_channel and calls onMessage for each message until the socket closes or SIGINT. */
-export function followEvents(c: ApiClient, filters: Record<string, string | undefined>, onMessage: (m: Record<string, unknown>) => void): Promise<void> {
+export async function followEvents(c: ApiClient, filters: Record<string, string | undefined>, onMessage: (m: Record<string, unknown>) => void): Promise<void> {
+  const { default: WebSocket } = await import('ws');
   const u = new URL('/event_channel', c.url);
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
   for (const [k, v] of Object.entries(filters)) if (v) u.searchParams.set(k, v);
@@ -92,9 +93,11 @@ export function followEvents(c: ApiClient, filters: Record<string, string | unde
       }
     });
     ws.on('unexpected-response', (_req, res) => {
-      reject(new Error(res.statusCode === 401 ? 'VIGIL_ERR_UNAUTHORIZED: the event socket refused the token' : `event socket answered HTTP ${res.statusCode}`));
+      reject(res.statusCode === 401
+        ? new VigilError('VIGIL_ERR_UNAUTHORIZED', unauthorizedSentence(c.url, c.token))
+        : new VigilError('VIGIL_ERR_INTERNAL', `The event socket answered HTTP ${res.statusCode}.`));
     });
-    ws.on('error', (err) => reject(new Error(`VIGIL_ERR_DAEMON_DOWN: cannot reach the event socket at ${c.url} (${(err as NodeJS.ErrnoException).code ?? err.message})`)));
+    ws.on('error', (err) => reject(new VigilError('VIGIL_ERR_DAEMON_DOWN', `Cannot reach the event socket at ${c.url} (${(err as NodeJS.ErrnoException).code ?? err.message}). Is the daemon running?`)));
     ws.on('close', () => {
       process.off('SIGINT', stop);
       resolve();

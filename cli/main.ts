@@ -1,8 +1,10 @@
+// The CLI entry. Only light modules load here: a command pulls in the daemon, models or
+// inference code inside its own action, so `--help`, `--version` and API commands start fast.
 import { Command } from 'commander';
 import { isVigilError } from '../daemon/errors.js';
 import { VERSION } from '../daemon/version.js';
 import { resolveClient, resolveDataDir, type GlobalOptions } from './context.js';
-import { createRootLogger } from '../daemon/log.js';
+import { registerCompletionCommand } from './completion.js';
 import { registerConfigCommands } from './configCommand.js';
 import { registerCountsCommands } from './counts.js';
 import { registerFacesCommands } from './faces.js';
@@ -10,10 +12,13 @@ import { registerModelsCommands } from './models.js';
 import { registerDaemonCommand } from './daemonCommand.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEventCommands } from './events.js';
+import { exitQuietlyOnClosedPipe, hintFor } from './output.js';
 import { registerStatusCommand } from './status.js';
 import { registerStreamCommands } from './streams.js';
 
 const EX_CONFIG = 78;
+
+exitQuietlyOnClosedPipe();
 
 const program = new Command();
 program
@@ -36,13 +41,16 @@ registerStatusCommand(program, client);
 registerEventCommands(program, client);
 registerCountsCommands(program, client);
 registerFacesCommands(program, client);
-registerModelsCommands(program, { dataDir: () => resolveDataDir(program.opts<GlobalOptions>()), log: createRootLogger('warn', process.stderr) });
+registerModelsCommands(program, { dataDir: () => resolveDataDir(program.opts<GlobalOptions>()) });
+registerCompletionCommand(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (isVigilError(err)) {
     process.stderr.write(`${err.line()}\n`);
+    const hint = hintFor(err.code);
+    if (hint) process.stderr.write(`${hint}\n`);
     process.exitCode = err.code === 'VIGIL_ERR_CONFIG' || err.code === 'VIGIL_ERR_CONFIG_READ' ? EX_CONFIG : 1;
   } else {
     process.stderr.write(`${(err as Error).message}\n`);
