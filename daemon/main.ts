@@ -140,6 +140,8 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     pipeline: () => pipeline.stats(),
     models: () => engine.metrics(),
     subscribers: () => server.subscriberCount(),
+    eventSocket: () => server.subscriberStats(),
+    ...(mqtt ? { mqtt: () => mqtt.stats() } : {}),
     storeSizeBytes: () => sqliteSizeBytes(db, dbFile),
     lastSeq: () => events.lastSeq(),
     info: () => ({ version: VERSION, node_num: config.node_num }),
