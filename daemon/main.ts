@@ -24,6 +24,7 @@ import { registerFaceRoutes } from './server/faceRoutes.js';
 import { registerHealthRoutes } from './server/healthRoutes.js';
 import { createMetrics, sqliteSizeBytes } from './server/metrics.js';
 import { HomeAssistantBridge } from './sinks/homeAssistant.js';
+import { registerSessionRoutes } from './server/sessionRoutes.js';
 import { registerWebUi } from './server/staticRoutes.js';
 import { registerAnalyzeRoutes } from './server/frameSockets/analyzeRoutes.js';
 import { registerFrameSockets, type FrameSockets } from './server/frameSockets/frameSockets.js';
@@ -210,6 +211,7 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
   });
 
   metrics.register(server.routes);
+  registerSessionRoutes(server.routes, [adminToken]);
   registerHealthRoutes(server.routes, {
     streams: () => streams.health(),
     pipelineHealthy: () => pipeline.healthy(),
