@@ -25,6 +25,8 @@ import { registerHealthRoutes } from './server/healthRoutes.js';
 import { createMetrics, sqliteSizeBytes } from './server/metrics.js';
 import { HomeAssistantBridge } from './sinks/homeAssistant.js';
 import { registerSessionRoutes } from './server/sessionRoutes.js';
+import { registerSnapshotRoutes } from './server/snapshotRoutes.js';
+import { grabSnapshot } from './streams/snapshot.js';
 import { registerWebUi } from './server/staticRoutes.js';
 import { registerAnalyzeRoutes } from './server/frameSockets/analyzeRoutes.js';
 import { registerFrameSockets, type FrameSockets } from './server/frameSockets/frameSockets.js';
@@ -212,6 +214,12 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
 
   metrics.register(server.routes);
   registerSessionRoutes(server.routes, [adminToken]);
+  registerSnapshotRoutes(server.routes, {
+    grab: (id) => {
+      const e = streams.source(id);
+      return grabSnapshot(e.url, { transport: e.transport });
+    },
+  });
   registerHealthRoutes(server.routes, {
     streams: () => streams.health(),
     pipelineHealthy: () => pipeline.healthy(),

@@ -8,8 +8,10 @@ import * as crowd from './crowd.js';
 import * as faces from './faces.js';
 import * as plates from './plates.js';
 import * as history from './history.js';
+import * as live from './live.js';
+import * as geometry from './geometry.js';
 
-const PAGES = { feed, history, health, counts, crowd, faces, plates };
+const PAGES = { feed, live, history, health, counts, crowd, faces, plates };
 let current = null;
 let socket = null;
 
@@ -95,6 +97,7 @@ addEventListener('hashchange', route);
 
 feed.init();
 history.init();
+geometry.init();
 health.init();
 if (token()) {
   signIn(token()).then(startApp, (err) => showLogin(err instanceof ApiError && err.status === 401 ? 'Your saved token was refused; sign in again.' : `Cannot reach the daemon: ${err.message}`));
