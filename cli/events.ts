@@ -23,6 +23,13 @@ export function eventLine(e: EventRow): string {
   return `${when}  #${e.seq}  ${e.analytic_id}  ${e.stream_id}  ${d.primary_text ?? ''}${d.secondary_text ? ` / ${d.secondary_text}` : ''}  ${extra}`.trimEnd();
 }
 
+/** A time given as Unix ms or anything Date parses (ISO 8601). */
+function timeOption(name: string, v: string): number {
+  const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(ms)) throw new VigilError('VIGIL_ERR_BAD_REQUEST', `--${name} must be an ISO 8601 time or Unix ms, not "${v}"`);
+  return ms;
+}
+
 /** `vigil events ls|tail`. */
 export function registerEventCommands(program: Command, client: () => ApiClient): void {
   const events = program.command('events').description('query and follow analytics events');
@@ -34,10 +41,16 @@ export function registerEventCommands(program: Command, client: () => ApiClient)
     .option('--analytic <ids>', 'comma list of analytic ids (NFV4-PC, NFV4-FR, ...)')
     .option('--since <seq>', 'only events after this seq (then oldest first)')
     .option('--plate <pattern>', 'plate number, * wildcards (e.g. B12*)')
+    .option('--person <name>', 'face events of a person (name or person id)')
+    .option('--from <time>', 'only events at or after this time (ISO 8601 or Unix ms)')
+    .option('--to <time>', 'only events before this time (ISO 8601 or Unix ms)')
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'print JSON')
-    .action(async (o: { stream?: string; analytic?: string; since?: string; plate?: string; limit: string; json?: boolean }) => {
+    .action(async (o: { stream?: string; analytic?: string; since?: string; plate?: string; person?: string; from?: string; to?: string; limit: string; json?: boolean }) => {
       const q = new URLSearchParams({ limit: o.limit });
+      if (o.person) q.set('person', o.person);
+      if (o.from) q.set('from', String(timeOption('from', o.from)));
+      if (o.to) q.set('to', String(timeOption('to', o.to)));
       if (o.stream) q.set('stream_id', o.stream);
       if (o.analytic) q.set('analytic_id', o.analytic);
       if (o.since) q.set('since', o.since);

@@ -126,3 +126,31 @@ test('vigil completion bash completes commands, subcommands and options', () => 
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /use bash/);
 });
+
+test('events ls: --person and a --from/--to time window over the store', async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  registerAdminRoutes(h.server.routes, { streams: { list: () => [], add: () => undefined, remove: () => undefined, setEnabled: () => undefined }, status: { status: () => ({}) }, events: h.store });
+  const base = Date.parse('2026-03-01T10:00:00Z');
+  const seqs: { seq: number; ts: number; name?: string }[] = [];
+  for (let i = 0; i < 12; i++) {
+    const ts = base + i * 3_600_000;
+    const { event, crop } = fakeEvent(i % 2 ? 'NFV4-FR' : 'NFV4-PC', 'hall', { ts, n: i });
+    const name = i % 2 ? (i % 4 === 1 ? 'Ada Lovelace' : 'Bob') : undefined;
+    if (name) Object.assign(event.pipeline_data, { name, person_id: name.split(' ')[0]!.toLowerCase() });
+    seqs.push({ seq: h.emit(event, crop), ts, name });
+  }
+  const ls = async (...args: string[]) => {
+    const r = await runCliAsync(['--url', h.url, '--token', ADMIN, 'events', 'ls', '--json', ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { seq: number }[]).map((e) => e.seq);
+  };
+  assert.deepEqual(await ls('--person', 'ada'), seqs.filter((s) => s.name === 'Ada Lovelace').map((s) => s.seq).reverse());
+  assert.deepEqual(await ls('--person', 'bob'), seqs.filter((s) => s.name === 'Bob').map((s) => s.seq).reverse(), 'the person id matches too');
+  const from = base + 3 * 3_600_000;
+  const to = base + 6 * 3_600_000;
+  assert.deepEqual(await ls('--from', new Date(from).toISOString(), '--to', String(to)), seqs.filter((s) => s.ts >= from && s.ts < to).map((s) => s.seq).reverse());
+  const bad = await runCliAsync(['--url', h.url, '--token', ADMIN, 'events', 'ls', '--from', 'yesterday-ish']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^VIGIL_ERR_BAD_REQUEST: --from must be an ISO 8601 time or Unix ms/);
+});

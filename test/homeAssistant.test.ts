@@ -13,10 +13,10 @@ import { openDatabase } from '../daemon/store/database.js';
 import { EventStore } from '../daemon/store/eventStore.js';
 import { OutboxStore } from '../daemon/store/outboxStore.js';
 import type { StreamHealth } from '../daemon/streams/types.js';
-import { waitFor } from './helpers/daemon.js';
+import { startDaemon, waitFor } from './helpers/daemon.js';
 import { observation, tempDir } from './helpers/eventFixtures.js';
 import { startMosquitto } from './helpers/mosquitto.js';
-import { ROOT } from './helpers/paths.js';
+import { mediaPath, ROOT } from './helpers/paths.js';
 
 /** The JSON examples the README documents, by their `<!-- mqtt-example: NAME -->` marker. */
 function readmeExamples(): Map<string, Record<string, unknown>> {
@@ -182,4 +182,19 @@ test('states are sent again after the broker lost them; discovery can be turned 
   const second = await listen(broker.url, ['vigil/3/cameras/#'], t);
   await waitFor('health restored after reconnect', () => second.last.get('vigil/3/cameras/yard/health')?.length, 15_000, 50);
   assert.equal(JSON.parse(second.last.get('vigil/3/cameras/yard/health')!.toString()).state, 'running');
+});
+
+test('the daemon publishes a camera to Home Assistant as soon as its stream runs', async (t) => {
+  const broker = await startMosquitto(t);
+  const ha = await listen(broker.url, ['homeassistant/#', 'vigil/+/cameras/#'], t);
+  const clip = mediaPath('video_street_pedestrians_640x360.mp4');
+  const daemon = await startDaemon({ config: { node_num: 5, mqtt: { url: broker.url }, streams: [{ id: 'street', name: 'Street', url: clip, fps: 2, analytics: [] }] } }, t);
+  await waitFor('discovery and running health', () => {
+    const h = ha.last.get('vigil/5/cameras/street/health');
+    return ha.last.has('homeassistant/binary_sensor/vigil_5/street_stream/config') && h && JSON.parse(h.toString()).state === 'running';
+  }, 60_000, 50);
+  const cfg = JSON.parse(ha.last.get('homeassistant/binary_sensor/vigil_5/street_stream/config')!.toString()) as { device: { name: string }; availability_topic: string };
+  assert.equal(cfg.device.name, 'Vigil Street', 'the stream name from the config names the device');
+  assert.equal(cfg.availability_topic, 'vigil/5/status');
+  await daemon.stop('SIGTERM');
 });
