@@ -117,6 +117,8 @@ export function registerModelsCommands(program: Command, ctx: ModelsCommandConte
         ]);
         const log = createRootLogger('warn', process.stderr);
         const frame = o.image ? await readImageFile(o.image) : syntheticFrame();
+        // The bench prints only at the end: say up front what runs, so a slow box does not look hung.
+        process.stderr.write(`benchmarking ${name} on ${o.providers}: ${Math.max(1, Number(o.frames) || 100)} runs per measurement, 3 measurements...\n`);
         const intra = o.threads ? Math.max(1, Number(o.threads)) : undefined;
         const engine = new InferenceEngine({ log, dataDir: ctx.dataDir(), mirrorDir: mirrorOf(o), providers: o.providers.split(','), catalog: await catalogOf(ctx, o), ...(intra ? { threads: { intraOp: intra, interOp: 1 } } : {}) });
         const r = await benchModel(name, [frame], { count: Math.max(1, Number(o.frames) || 100), dataDir: ctx.dataDir(), log, engine, ...(intra ? { threads: { intraOp: intra, interOp: 1 } } : {}) });

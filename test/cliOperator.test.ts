@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fakeEvent } from './helpers/eventFixtures.js';
 import { runCli, runCliAsync } from './helpers/daemon.js';
-import { ROOT } from './helpers/paths.js';
+import { modelMirror, ROOT } from './helpers/paths.js';
 import { registerAdminRoutes } from '../daemon/server/adminRoutes.js';
 import { VigilError } from '../daemon/errors.js';
 import { ADMIN, startHarness, TOKEN } from './helpers/serverHarness.js';
@@ -153,4 +153,13 @@ test('events ls: --person and a --from/--to time window over the store', async (
   const bad = await runCliAsync(['--url', h.url, '--token', ADMIN, 'events', 'ls', '--from', 'yesterday-ish']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^VIGIL_ERR_BAD_REQUEST: --from must be an ISO 8601 time or Unix ms/);
+});
+
+test('long local work says what it is doing as plain lines when not on a terminal', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-fetch-'));
+  const r = runCli(['--data-dir', dataDir, 'models', 'fetch', 'yolox_nano', '--mirror', modelMirror()]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^\[1\/1\] yolox_nano: checking the cache, fetching if needed\.\.\.$/m);
+  assert.doesNotMatch(r.stderr, /\r/, 'no carriage-return redraws in a log');
+  assert.match(r.stdout, /^yolox_nano: ok /m);
 });
