@@ -18,8 +18,6 @@ import { registerStreamCommands } from './streams.js';
 
 const EX_CONFIG = 78;
 
-exitQuietlyOnClosedPipe();
-
 const program = new Command();
 program
   .name('vigil')
@@ -29,7 +27,11 @@ program
   .option('--token <token>', 'admin token (default: VIGIL_ADMIN_TOKEN or the config file)')
   .option('-c, --config <file>', 'config file to find the daemon from (default: VIGIL_CONFIG or /etc/vigil/vigil.yaml)')
   .option('--data-dir <dir>', 'data dir for local commands like `models` (default: VIGIL_DATA_DIR, the config file, /var/lib/vigil)')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // A closed pipe ends a command quietly; the daemon keeps the default (its stdout is the journal).
+  .hook('preAction', (_root, action) => {
+    if (action.name() !== 'daemon') exitQuietlyOnClosedPipe();
+  });
 
 const client = () => resolveClient(program.opts<GlobalOptions>());
 
