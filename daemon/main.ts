@@ -147,6 +147,7 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
         nodeNum: config.node_num,
         version: VERSION,
         describe: (id) => streams.list().find((s) => s.id === id),
+        log,
       })
     : undefined;
   // Read at each scrape; the parts named here are all built below, before any scrape can come.

@@ -1,4 +1,5 @@
 import type { VisionEvent } from '../events/schema.js';
+import type { Logger } from '../log.js';
 import type { StreamHealth } from '../streams/types.js';
 
 /** Where retained states go: the MQTT outbox (it republishes them after each reconnect). */
@@ -21,6 +22,8 @@ export interface HomeAssistantOptions {
   version: string;
   /** Name and analytics of a stream, when known (names the device, announces last plate/person early). */
   describe?(streamId: string): { name?: string; analytics?: string[] } | undefined;
+  /** Where a failure of this listener is reported: it never reaches the event path. */
+  log?: Logger;
 }
 
 type Entity = { component: 'sensor' | 'binary_sensor' | 'image'; key: string; config: Record<string, unknown> };
@@ -61,6 +64,28 @@ export class HomeAssistantBridge {
 
   /** A stream changed state: retained health JSON, and the camera's entities announced once. */
   onHealth(h: StreamHealth): void {
+    this.guard('health', h.id, () => this.health(h));
+  }
+
+  /** A published event: counts, last plate, last person and snapshot follow it. */
+  onEvent(e: VisionEvent): void {
+    this.guard('event', e.stream_id, () => this.event(e));
+  }
+
+  /** Stops pending snapshot timers. */
+  stop(): void {
+    for (const s of this.snapshots.values()) if (s.timer) clearTimeout(s.timer);
+  }
+
+  private guard(what: string, stream: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.opts.log?.warn({ err, stream, component: 'homeassistant' }, `Home Assistant state not updated for a ${what}`);
+    }
+  }
+
+  private health(h: StreamHealth): void {
     this.announceCamera(h.id);
     const payload = {
       state: h.state,
@@ -73,8 +98,7 @@ export class HomeAssistantBridge {
     this.out.publishRetained(this.topic(h.id, 'health'), JSON.stringify(payload));
   }
 
-  /** A published event: counts, last plate, last person and snapshot follow it. */
-  onEvent(e: VisionEvent): void {
+  private event(e: VisionEvent): void {
     const id = e.stream_id;
     this.announceCamera(id);
     const d = e.pipeline_data as Record<string, unknown>;
@@ -95,11 +119,6 @@ export class HomeAssistantBridge {
     }
     const jpeg = e.image_jpeg ?? e.jpeg;
     if (jpeg && this.snapshotMs > 0) this.snapshot(id, Buffer.from(jpeg, 'base64'));
-  }
-
-  /** Stops pending snapshot timers. */
-  stop(): void {
-    for (const s of this.snapshots.values()) if (s.timer) clearTimeout(s.timer);
   }
 
   private updateCounts(id: string, analyticId: string, d: Record<string, unknown>): void {
