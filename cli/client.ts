@@ -67,8 +67,17 @@ export class ApiClient {
     if (!res.ok) {
       const e = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
       const code = (e?.code ?? (res.status === 401 ? 'VIGIL_ERR_UNAUTHORIZED' : 'VIGIL_ERR_INTERNAL')) as VigilError['code'];
+      // The server's sentence speaks HTTP (headers); the CLI user needs the CLI's words.
+      if (code === 'VIGIL_ERR_UNAUTHORIZED') throw new VigilError(code, unauthorizedSentence(this.opts.url, this.opts.token));
       throw new VigilError(code, e?.message ?? `HTTP ${res.status} from ${path}`);
     }
     return data as T;
   }
+}
+
+/** A 401 in CLI words: which daemon refused, and whether a token was sent at all. */
+export function unauthorizedSentence(url: string, token: string | undefined): string {
+  return token
+    ? `The daemon at ${url} refused the token: it is not the admin token.`
+    : `The daemon at ${url} needs the admin token and none was given.`;
 }

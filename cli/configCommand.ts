@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/loader.js';
-import { maskUrl } from '../daemon/events/mask.js';
 
 /** `vigil config validate FILE`: every problem printed at once, exit 78 (EX_CONFIG) when invalid. */
 export function registerConfigCommands(program: Command): void {
@@ -9,7 +7,8 @@ export function registerConfigCommands(program: Command): void {
     .command('validate <file>')
     .description('check a config file against the schema (env overrides applied)')
     .option('--print', 'print the effective config (defaults filled, secrets masked)')
-    .action((file: string, o: { print?: boolean }) => {
+    .action(async (file: string, o: { print?: boolean }) => {
+      const [{ loadConfig }, { maskUrl }] = await Promise.all([import('../config/loader.js'), import('../daemon/events/mask.js')]);
       const cfg = loadConfig(file);
       if (o.print) {
         const shown = {

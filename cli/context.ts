@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { ApiClient } from './client.js';
+
+// The YAML parser is loaded only when a config file is actually read (most runs pass --url/--token or env).
+const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 
 export const DEFAULT_CONFIG_PATH = '/etc/vigil/vigil.yaml';
 

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runDaemon } from '../daemon/run.js';
 
 /** `vigil daemon --config FILE`: the service's entry point (systemd runs this). */
 export function registerDaemonCommand(program: Command): void {
@@ -10,6 +9,7 @@ export function registerDaemonCommand(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (overrides the config)')
     .action(async (o: { config?: string; logLevel?: string }, cmd: Command) => {
       const file = o.config ?? (cmd.parent?.opts<{ config?: string }>().config) ?? process.env.VIGIL_CONFIG ?? '/etc/vigil/vigil.yaml';
+      const { runDaemon } = await import('../daemon/run.js');
       await runDaemon({ configFile: file, logLevel: o.logLevel });
     });
 }

@@ -4,11 +4,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { checkConfig } from '../config/loader.js';
-import { createRootLogger } from '../daemon/log.js';
-import { createDaemon } from '../daemon/main.js';
 import { PACKAGE_ROOT } from '../daemon/version.js';
-import { ensureFile, type FetchItem } from '../models/fetcher.js';
+import type { FetchItem } from '../models/fetcher.js';
 import { ApiClient } from './client.js';
 import { eventLine, followEvents } from './events.js';
 
@@ -37,6 +34,10 @@ export function registerDemoCommand(program: Command): void {
     .option('--duration <s>', 'exit after this many seconds', Number)
     .option('--log-level <level>', 'daemon log level (logs go to stderr)', 'warn')
     .action(async (o: { port?: number; events?: number; duration?: number; logLevel: string }) => {
+      // The daemon is loaded only when a demo actually runs (see cli/main.ts).
+      const [{ checkConfig }, { createRootLogger }, { createDaemon }, { ensureFile }] = await Promise.all([
+        import('../config/loader.js'), import('../daemon/log.js'), import('../daemon/main.js'), import('../models/fetcher.js'),
+      ]);
       const dataDir = await mkdtemp(join(tmpdir(), 'vigil-demo-'));
       const log = createRootLogger(o.logLevel, process.stderr);
       const token = randomBytes(12).toString('hex');
@@ -76,6 +77,8 @@ export function registerDemoCommand(program: Command): void {
               if (msg.type === 'status' && msg.lastError) process.stderr.write(`[status] ${String(msg.id)}: ${String(msg.state)} ${JSON.stringify(msg.lastError)}\n`);
               return;
             }
+            // Events keep arriving while the daemon shuts down: print exactly --events of them.
+            if (o.events && seen >= o.events) return;
             process.stdout.write(`${eventLine(msg as unknown as Parameters<typeof eventLine>[0])}\n`);
             if (o.events && ++seen >= o.events) resolveDone();
           }).then(resolveDone, (err: Error) => {

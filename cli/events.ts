@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import WebSocket from 'ws';
-import type { ApiClient } from './client.js';
+import { VigilError } from '../daemon/errors.js';
+import { unauthorizedSentence, type ApiClient } from './client.js';
 import { registerExportCommand } from './eventsExport.js';
 import { output, table } from './format.js';
 
@@ -23,6 +23,13 @@ export function eventLine(e: EventRow): string {
   return `${when}  #${e.seq}  ${e.analytic_id}  ${e.stream_id}  ${d.primary_text ?? ''}${d.secondary_text ? ` / ${d.secondary_text}` : ''}  ${extra}`.trimEnd();
 }
 
+/** A time given as Unix ms or anything Date parses (ISO 8601). */
+function timeOption(name: string, v: string): number {
+  const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(ms)) throw new VigilError('VIGIL_ERR_BAD_REQUEST', `--${name} must be an ISO 8601 time or Unix ms, not "${v}"`);
+  return ms;
+}
+
 /** `vigil events ls|tail`. */
 export function registerEventCommands(program: Command, client: () => ApiClient): void {
   const events = program.command('events').description('query and follow analytics events');
@@ -34,10 +41,16 @@ export function registerEventCommands(program: Command, client: () => ApiClient)
     .option('--analytic <ids>', 'comma list of analytic ids (NFV4-PC, NFV4-FR, ...)')
     .option('--since <seq>', 'only events after this seq (then oldest first)')
     .option('--plate <pattern>', 'plate number, * wildcards (e.g. B12*)')
+    .option('--person <name>', 'face events of a person (name or person id)')
+    .option('--from <time>', 'only events at or after this time (ISO 8601 or Unix ms)')
+    .option('--to <time>', 'only events before this time (ISO 8601 or Unix ms)')
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'print JSON')
-    .action(async (o: { stream?: string; analytic?: string; since?: string; plate?: string; limit: string; json?: boolean }) => {
+    .action(async (o: { stream?: string; analytic?: string; since?: string; plate?: string; person?: string; from?: string; to?: string; limit: string; json?: boolean }) => {
       const q = new URLSearchParams({ limit: o.limit });
+      if (o.person) q.set('person', o.person);
+      if (o.from) q.set('from', String(timeOption('from', o.from)));
+      if (o.to) q.set('to', String(timeOption('to', o.to)));
       if (o.stream) q.set('stream_id', o.stream);
       if (o.analytic) q.set('analytic_id', o.analytic);
       if (o.since) q.set('since', o.since);
@@ -74,7 +87,8 @@ export function registerEventCommands(program: Command, client: () => ApiClient)
 }
 
 /** Connects to /event_channel and calls onMessage for each message until the socket closes or SIGINT. */
-export function followEvents(c: ApiClient, filters: Record<string, string | undefined>, onMessage: (m: Record<string, unknown>) => void): Promise<void> {
+export async function followEvents(c: ApiClient, filters: Record<string, string | undefined>, onMessage: (m: Record<string, unknown>) => void): Promise<void> {
+  const { default: WebSocket } = await import('ws');
   const u = new URL('/event_channel', c.url);
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
   for (const [k, v] of Object.entries(filters)) if (v) u.searchParams.set(k, v);
@@ -92,9 +106,11 @@ export function followEvents(c: ApiClient, filters: Record<string, string | unde
       }
     });
     ws.on('unexpected-response', (_req, res) => {
-      reject(new Error(res.statusCode === 401 ? 'VIGIL_ERR_UNAUTHORIZED: the event socket refused the token' : `event socket answered HTTP ${res.statusCode}`));
+      reject(res.statusCode === 401
+        ? new VigilError('VIGIL_ERR_UNAUTHORIZED', unauthorizedSentence(c.url, c.token))
+        : new VigilError('VIGIL_ERR_INTERNAL', `The event socket answered HTTP ${res.statusCode}.`));
     });
-    ws.on('error', (err) => reject(new Error(`VIGIL_ERR_DAEMON_DOWN: cannot reach the event socket at ${c.url} (${(err as NodeJS.ErrnoException).code ?? err.message})`)));
+    ws.on('error', (err) => reject(new VigilError('VIGIL_ERR_DAEMON_DOWN', `Cannot reach the event socket at ${c.url} (${(err as NodeJS.ErrnoException).code ?? err.message}). Is the daemon running?`)));
     ws.on('close', () => {
       process.off('SIGINT', stop);
       resolve();

@@ -25,6 +25,8 @@ export interface ExportOptions {
   crops: boolean;
   /** Events per request (default 1000, the API's maximum). */
   pageSize?: number;
+  /** Called after each page with the running total (progress display). */
+  onPage?: (written: number, lastSeq: number) => void;
 }
 
 /** One CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
@@ -80,6 +82,7 @@ export async function exportEvents(client: ApiClient, o: ExportOptions, out: Wri
       await write(o.format === 'csv' ? `${csvLine(e)}\n` : `${JSON.stringify(e)}\n`);
       n++;
     }
+    o.onPage?.(n, page.events.at(-1)?.seq ?? since);
     if (!page.next || page.events.length === 0) return n;
     since = page.next.since;
   }
@@ -112,12 +115,14 @@ export function registerExportCommand(events: Command, client: () => ApiClient):
         analytics: o.analytic,
         format: o.format,
         crops: Boolean(o.crops),
+        // A live counter only when a person watches a terminal and the events go to a file.
+        onPage: o.out && process.stderr.isTTY ? (n, seq) => process.stderr.write(`\rexporting: ${n} events (seq ${seq})`) : undefined,
       };
       const out = o.out ? createWriteStream(o.out) : process.stdout;
       const n = await exportEvents(client(), opts, out);
       if (o.out) {
         await new Promise<void>((res, rej) => (out as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? rej(err) : res())));
-        process.stderr.write(`${n} events written to ${o.out}\n`);
+        process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}${n} events written to ${o.out}\n`);
       }
     });
 }

@@ -1,8 +1,10 @@
+// The CLI entry. Only light modules load here: a command pulls in the daemon, models or
+// inference code inside its own action, so `--help`, `--version` and API commands start fast.
 import { Command } from 'commander';
 import { isVigilError } from '../daemon/errors.js';
 import { VERSION } from '../daemon/version.js';
 import { resolveClient, resolveDataDir, type GlobalOptions } from './context.js';
-import { createRootLogger } from '../daemon/log.js';
+import { registerCompletionCommand } from './completion.js';
 import { registerConfigCommands } from './configCommand.js';
 import { registerCountsCommands } from './counts.js';
 import { registerFacesCommands } from './faces.js';
@@ -10,6 +12,7 @@ import { registerModelsCommands } from './models.js';
 import { registerDaemonCommand } from './daemonCommand.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEventCommands } from './events.js';
+import { exitQuietlyOnClosedPipe, hintFor } from './output.js';
 import { registerStatusCommand } from './status.js';
 import { registerStreamCommands } from './streams.js';
 
@@ -24,7 +27,11 @@ program
   .option('--token <token>', 'admin token (default: VIGIL_ADMIN_TOKEN or the config file)')
   .option('-c, --config <file>', 'config file to find the daemon from (default: VIGIL_CONFIG or /etc/vigil/vigil.yaml)')
   .option('--data-dir <dir>', 'data dir for local commands like `models` (default: VIGIL_DATA_DIR, the config file, /var/lib/vigil)')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // A closed pipe ends a command quietly; the daemon keeps the default (its stdout is the journal).
+  .hook('preAction', (_root, action) => {
+    if (action.name() !== 'daemon') exitQuietlyOnClosedPipe();
+  });
 
 const client = () => resolveClient(program.opts<GlobalOptions>());
 
@@ -36,13 +43,16 @@ registerStatusCommand(program, client);
 registerEventCommands(program, client);
 registerCountsCommands(program, client);
 registerFacesCommands(program, client);
-registerModelsCommands(program, { dataDir: () => resolveDataDir(program.opts<GlobalOptions>()), log: createRootLogger('warn', process.stderr) });
+registerModelsCommands(program, { dataDir: () => resolveDataDir(program.opts<GlobalOptions>()) });
+registerCompletionCommand(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (isVigilError(err)) {
     process.stderr.write(`${err.line()}\n`);
+    const hint = hintFor(err.code);
+    if (hint) process.stderr.write(`${hint}\n`);
     process.exitCode = err.code === 'VIGIL_ERR_CONFIG' || err.code === 'VIGIL_ERR_CONFIG_READ' ? EX_CONFIG : 1;
   } else {
     process.stderr.write(`${(err as Error).message}\n`);

@@ -1,23 +1,24 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { InferenceEngine } from '../daemon/inference/engine.js';
-import { benchModel, syntheticFrame } from '../daemon/inference/benchmark.js';
 import { VigilError, isVigilError } from '../daemon/errors.js';
-import type { Logger } from '../daemon/log.js';
-import { readImageFile } from '../daemon/vision/codec.js';
-import { ModelCatalog } from '../models/catalog.js';
-import { checkFile, ensureModel, itemsOf } from '../models/fetcher.js';
-import { DEFAULT_ROLES } from '../models/manifest.js';
+import type { ModelCatalog } from '../models/catalog.js';
+
+// Catalog, fetcher and inference load inside each action: `vigil --help` must not pay for them.
+const lazy = {
+  catalog: () => import('../models/catalog.js'),
+  fetcher: () => import('../models/fetcher.js'),
+  manifest: () => import('../models/manifest.js'),
+};
 
 /** What the models commands need from the CLI: they run locally, not through the daemon. */
 export interface ModelsCommandContext {
   dataDir(): string;
-  log: Logger;
 }
 
 interface CommonOpts { mirror?: string; manifest?: string[] }
 
-function catalogOf(ctx: ModelsCommandContext, o: CommonOpts): ModelCatalog {
+async function catalogOf(ctx: ModelsCommandContext, o: CommonOpts): Promise<ModelCatalog> {
+  const { ModelCatalog } = await lazy.catalog();
   return ModelCatalog.load({ dataDir: ctx.dataDir(), extraPaths: o.manifest });
 }
 
@@ -43,7 +44,8 @@ export function registerModelsCommands(program: Command, ctx: ModelsCommandConte
     .option('--json', 'print JSON')
     .action(async (o: CommonOpts & { json?: boolean }) => {
       try {
-        const cat = catalogOf(ctx, o);
+        const cat = await catalogOf(ctx, o);
+        const [{ DEFAULT_ROLES }, { checkFile, itemsOf }] = await Promise.all([lazy.manifest(), lazy.fetcher()]);
         const defaults = new Map<string, string[]>();
         for (const [role, name] of Object.entries(DEFAULT_ROLES)) if (name) defaults.set(name, [...(defaults.get(name) ?? []), role]);
         const rows: Record<string, string | boolean>[] = [];
@@ -65,10 +67,13 @@ export function registerModelsCommands(program: Command, ctx: ModelsCommandConte
     .option('--all', 'every model in the manifest, opt-in ones included')
     .action(async (names: string[], o: CommonOpts & { all?: boolean }) => {
       try {
-        const cat = catalogOf(ctx, o);
+        const cat = await catalogOf(ctx, o);
+        const [{ DEFAULT_ROLES }, { ensureModel }] = await Promise.all([lazy.manifest(), lazy.fetcher()]);
         const wanted = names.length ? names : o.all ? cat.all().map((m) => m.name) : [...new Set(Object.values(DEFAULT_ROLES).filter((n): n is string => !!n))];
         let failed = 0;
-        for (const n of wanted) {
+        for (const [i, n] of wanted.entries()) {
+          // One line per model before the work starts, so a long fetch never looks like a hang.
+          process.stderr.write(`[${i + 1}/${wanted.length}] ${n}: checking the cache, fetching if needed...\n`);
           try {
             const spec = cat.get(n);
             if (!spec.permissive) process.stderr.write(`note: ${n} is not permissively licensed: ${spec.licence}\n`);
@@ -87,7 +92,8 @@ export function registerModelsCommands(program: Command, ctx: ModelsCommandConte
     .action(async (o: CommonOpts) => {
       try {
         let bad = 0;
-        for (const m of catalogOf(ctx, o).all()) {
+        const { checkFile, itemsOf } = await lazy.fetcher();
+        for (const m of (await catalogOf(ctx, o)).all()) {
           for (const item of itemsOf(m)) {
             const s = await checkFile(ctx.dataDir(), item);
             if (s === 'missing') continue;
@@ -106,10 +112,16 @@ export function registerModelsCommands(program: Command, ctx: ModelsCommandConte
     .option('--providers <list>', 'execution providers, comma separated', 'cpu')
     .action(async (name: string, o: CommonOpts & { frames: string; image?: string; threads?: string; providers: string }) => {
       try {
+        const [{ InferenceEngine }, { benchModel, syntheticFrame }, { readImageFile }, { createRootLogger }] = await Promise.all([
+          import('../daemon/inference/engine.js'), import('../daemon/inference/benchmark.js'), import('../daemon/vision/codec.js'), import('../daemon/log.js'),
+        ]);
+        const log = createRootLogger('warn', process.stderr);
         const frame = o.image ? await readImageFile(o.image) : syntheticFrame();
+        // The bench prints only at the end: say up front what runs, so a slow box does not look hung.
+        process.stderr.write(`benchmarking ${name} on ${o.providers}: ${Math.max(1, Number(o.frames) || 100)} runs per measurement, 3 measurements...\n`);
         const intra = o.threads ? Math.max(1, Number(o.threads)) : undefined;
-        const engine = new InferenceEngine({ log: ctx.log, dataDir: ctx.dataDir(), mirrorDir: mirrorOf(o), providers: o.providers.split(','), catalog: catalogOf(ctx, o), ...(intra ? { threads: { intraOp: intra, interOp: 1 } } : {}) });
-        const r = await benchModel(name, [frame], { count: Math.max(1, Number(o.frames) || 100), dataDir: ctx.dataDir(), log: ctx.log, engine, ...(intra ? { threads: { intraOp: intra, interOp: 1 } } : {}) });
+        const engine = new InferenceEngine({ log, dataDir: ctx.dataDir(), mirrorDir: mirrorOf(o), providers: o.providers.split(','), catalog: await catalogOf(ctx, o), ...(intra ? { threads: { intraOp: intra, interOp: 1 } } : {}) });
+        const r = await benchModel(name, [frame], { count: Math.max(1, Number(o.frames) || 100), dataDir: ctx.dataDir(), log, engine, ...(intra ? { threads: { intraOp: intra, interOp: 1 } } : {}) });
         await engine.stop();
         const f = (s: { mean: number; p50: number; p99: number }): string => `mean ${s.mean} ms  p50 ${s.p50} ms  p99 ${s.p99} ms`;
         process.stdout.write(`${r.model} on ${r.provider}, ${r.frames} runs, input ${frame.width}x${frame.height}\n`);

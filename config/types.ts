@@ -103,6 +103,11 @@ export interface VigilConfig {
     qos: 0 | 1;
     crops: boolean;
     outbox_max: number;
+    /** Home Assistant MQTT discovery configs (per-camera state topics are always published). */
+    homeassistant: boolean;
+    discovery_prefix: string;
+    /** Camera snapshot (last event crop) at most this often; 0 = none. */
+    snapshot_interval_s: number;
   } | null;
   analytics: Partial<Record<AnalyticName, Record<string, unknown>>>;
 }

@@ -23,6 +23,10 @@ import { registerCountRoutes } from './server/countRoutes.js';
 import { registerFaceRoutes } from './server/faceRoutes.js';
 import { registerHealthRoutes } from './server/healthRoutes.js';
 import { createMetrics, sqliteSizeBytes } from './server/metrics.js';
+import { HomeAssistantBridge } from './sinks/homeAssistant.js';
+import { registerSessionRoutes } from './server/sessionRoutes.js';
+import { registerSnapshotRoutes } from './server/snapshotRoutes.js';
+import { grabSnapshot } from './streams/snapshot.js';
 import { registerWebUi } from './server/staticRoutes.js';
 import { registerAnalyzeRoutes } from './server/frameSockets/analyzeRoutes.js';
 import { registerFrameSockets, type FrameSockets } from './server/frameSockets/frameSockets.js';
@@ -142,12 +146,26 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
         nodeNum: config.node_num,
       })
     : undefined;
+  // Per-camera retained state and Home Assistant discovery ride on the outbox's connection.
+  const homeAssistant = mqtt && m
+    ? new HomeAssistantBridge(mqtt, {
+        discovery: m.homeassistant,
+        discoveryPrefix: m.discovery_prefix,
+        snapshotIntervalMs: m.snapshot_interval_s * 1000,
+        nodeNum: config.node_num,
+        version: VERSION,
+        describe: (id) => streams.list().find((s) => s.id === id),
+        log,
+      })
+    : undefined;
   // Read at each scrape; the parts named here are all built below, before any scrape can come.
   const metrics = createMetrics({
     streams: () => streams.health(),
     pipeline: () => pipeline.stats(),
     models: () => engine.metrics(),
     subscribers: () => server.subscriberCount(),
+    eventSocket: () => server.subscriberStats(),
+    ...(mqtt ? { mqtt: () => mqtt.stats() } : {}),
     storeSizeBytes: () => sqliteSizeBytes(db, dbFile),
     lastSeq: () => events.lastSeq(),
     info: () => ({ version: VERSION, node_num: config.node_num }),
@@ -158,10 +176,12 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     publish: (e, seq) => {
       server.publish(e, seq);
       metrics.countEvent(e.analytic_id);
+      homeAssistant?.onEvent({ ...e, seq });
     },
     publishLive: (e) => {
       server.publishLive(e);
       metrics.countEvent(e.analytic_id);
+      homeAssistant?.onEvent(e);
     },
     publishControl: (msg) => server.publishControl(msg),
     log,
@@ -193,7 +213,10 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     log,
     store: streamStore,
     pipeline,
-    onHealth: (health) => server.publishControl({ type: 'status', stream_id: health.id, ...health }),
+    onHealth: (health) => {
+      server.publishControl({ type: 'status', stream_id: health.id, ...health });
+      homeAssistant?.onHealth(health);
+    },
   });
   streams.loadConfig(config.streams);
 
@@ -217,6 +240,13 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
   });
 
   metrics.register(server.routes);
+  registerSessionRoutes(server.routes, [adminToken]);
+  registerSnapshotRoutes(server.routes, {
+    grab: (id) => {
+      const e = streams.source(id);
+      return grabSnapshot(e.url, { transport: e.transport });
+    },
+  });
   registerHealthRoutes(server.routes, {
     streams: () => streams.health(),
     pipelineHealthy: () => pipeline.healthy(),
@@ -283,6 +313,7 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
       const steps: [string, () => Promise<void> | void][] = [
         ['streams', () => streams.stop()],
         ['pipeline', () => pipeline.stop()],
+        ['homeassistant', () => homeAssistant?.stop()],
         ['mqtt', () => mqtt?.stop()],
         ['retention', () => retention.stop()],
         ['frame sockets', () => frameSockets.close()],

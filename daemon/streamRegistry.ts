@@ -156,6 +156,11 @@ export class StreamRegistry implements StreamControl {
     return this.view(id);
   }
 
+  /** A stream's entry as configured, credentials included (for the snapshot grabber; never sent out). */
+  source(id: string): StreamEntry {
+    return this.entry(id);
+  }
+
   /** The lines and zones of a stream (counting geometry). */
   geometry(id: string): CountingGeometry {
     const e = this.entry(id);

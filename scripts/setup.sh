@@ -49,6 +49,9 @@ node -e "require('better-sqlite3'); require('onnxruntime-node'); require('sharp'
 
 echo "== build"
 npm run build --silent
+# `vigil` on PATH, pointing at this checkout (VIGIL_BIN_DIR to link elsewhere).
+bin_dir="${VIGIL_BIN_DIR:-/usr/local/bin}"
+$SUDO ln -sf "$PWD/bin/vigil.js" "$bin_dir/vigil" && echo "== linked $bin_dir/vigil -> bin/vigil.js"
 
 if [ -z "${VIGIL_MODEL_MIRROR:-}" ] && [ -d ../shared/models ]; then
   export VIGIL_MODEL_MIRROR="$(cd ../shared/models && pwd)"

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { startDaemon, waitFor } from './helpers/daemon.js';
 import { mediaPath } from './helpers/paths.js';
 import { parsePrometheus, samplesOf, valueOf } from './helpers/promParser.js';
+import { assertPromtoolClean } from './helpers/promtool.js';
 import { startRtspServer } from './helpers/rtspServer.js';
 import { subscribe } from './helpers/subscriber.js';
 
@@ -60,7 +61,7 @@ test('/metrics exposes the expected vigil_* series of a running daemon, and /hea
     const models = samplesOf(m, 'vigil_model_queue_depth');
     assert.ok(models.length >= 1, 'the person detector reports its queue');
     const model = models[0]!.labels.model!;
-    assert.ok(valueOf(m, 'vigil_model_latency_quantile_seconds', { model, stage: 'run', quantile: '0.5' }) > 0, 'model p50 latency');
+    assert.ok(valueOf(m, 'vigil_model_latency_p50_seconds', { model, stage: 'run' }) > 0, 'model p50 latency');
     assert.ok(valueOf(m, 'vigil_model_inferences_total', { model }) > 0);
     assert.equal(m.get('vigil_model_latency_seconds')?.type, 'histogram');
     assert.ok(valueOf(m, 'vigil_model_latency_seconds_count', { model, stage: 'run' }) > 0, 'the histogram holds real inference samples');
@@ -72,8 +73,15 @@ test('/metrics exposes the expected vigil_* series of a running daemon, and /hea
     assert.ok(valueOf(m, 'vigil_store_size_bytes') >= 4096);
     assert.ok(valueOf(m, 'vigil_store_last_seq') >= before);
     assert.equal(samplesOf(m, 'vigil_build_info').length, 1);
-    assert.equal(samplesOf(m, 'vigil_nodejs_eventloop_lag_seconds').length, 1, 'event-loop lag');
-    assert.equal(m.get('vigil_nodejs_eventloop_lag_p99_seconds')?.type, 'gauge');
+    assert.equal(samplesOf(m, 'nodejs_eventloop_lag_seconds').length, 1, 'event-loop lag');
+    assert.equal(m.get('nodejs_eventloop_lag_p99_seconds')?.type, 'gauge');
+    assert.equal(valueOf(m, 'vigil_event_socket_subscribers', { mode: 'live' }), 1);
+    assert.equal(samplesOf(m, 'vigil_mqtt_connected').length, 0, 'no MQTT series without an mqtt section');
+  });
+
+  await t.test('promtool check metrics passes on the live scrape', async () => {
+    const res = await fetch(new URL('/metrics', daemon.url), { headers: { authorization: `Bearer ${VIEWER}` } });
+    assertPromtoolClean(await res.text());
   });
 
   await t.test('/healthz: 200 running, 200 in backoff, state and reconnects in /metrics', async () => {

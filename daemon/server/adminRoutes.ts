@@ -32,7 +32,8 @@ export const MAX_EVENT_PAGE = 1000;
 
 /**
  * Registers the admin REST API. Reads (status, streams, events) take any token; changes take the admin token.
- * GET /api/events: newest first, paged with `before=<seq>`; with `since=<seq>` oldest first after it.
+ * GET /api/events: newest first, paged with `before=<seq>`; with `since=<seq>` oldest first after it;
+ * `from`/`to` (Unix ms) bound the time, `plate` and `person` search plates and faces.
  */
 export function registerAdminRoutes(routes: RouteRegistry, deps: AdminRouteDeps): void {
 
@@ -79,6 +80,9 @@ export function registerAdminRoutes(routes: RouteRegistry, deps: AdminRouteDeps)
         sinceSeq: since,
         beforeSeq: seqParam(q, 'before'),
         plate: q.get('plate') ?? undefined,
+        fromTs: seqParam(q, 'from'),
+        toTs: seqParam(q, 'to'),
+        person: q.get('person') || undefined,
         limit,
         withCrops: flag(q, 'crops', false),
       });

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parsePrometheus, samplesOf, valueOf } from '../../test/helpers/promParser.js';
 import { tempDir } from '../../test/helpers/eventFixtures.js';
+import { assertPromtoolClean } from '../../test/helpers/promtool.js';
 import { ADMIN, startHarness, TOKEN } from '../../test/helpers/serverHarness.js';
+import type { MqttSinkStats } from '../sinks/mqttOutbox.js';
 import type { ModelMetrics } from '../inference/metrics.js';
 import type { PipelineStats } from '../pipeline.js';
 import { openDatabase } from '../store/database.js';
@@ -21,6 +23,11 @@ const model: ModelMetrics = {
   queueDepth: 2, inferences: 50, batches: 40, meanBatch: 1.25, drops: 1, dropsByStream: {}, errors: 0,
 };
 
+const mqttStats: MqttSinkStats = {
+  connected: true, broker: 'mqtt://***:***@broker:1883', ackedSeq: 40, sentSeq: 41, inflight: 1, backlog: 2,
+  published: 39, dropped: 5, unstoredSent: 0, unstoredDropped: 1, reconnects: 3,
+};
+
 test('/metrics serves parseable series for streams, models, events, subscribers, store and the event loop', async (t) => {
   const h = await startHarness();
   t.after(() => h.close());
@@ -33,6 +40,8 @@ test('/metrics serves parseable series for streams, models, events, subscribers,
     storeSizeBytes: () => sqliteSizeBytes(h.db),
     lastSeq: () => 42,
     info: () => ({ version: '9.9.9', node_num: 4 }),
+    eventSocket: () => [{ mode: 'live', bufferedAmount: 100, missed: 0 }, { mode: 'behind', bufferedAmount: 5000, missed: 12 }],
+    mqtt: () => mqttStats,
   };
   const metrics = createMetrics(source);
   t.after(() => metrics.stop());
@@ -51,7 +60,9 @@ test('/metrics serves parseable series for streams, models, events, subscribers,
   const res = await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-  const fams = parsePrometheus(await res.text());
+  const text = await res.text();
+  assertPromtoolClean(text);
+  const fams = parsePrometheus(text);
 
   assert.equal(fams.get('vigil_stream_state')?.type, 'gauge');
   assert.equal(valueOf(fams, 'vigil_stream_state', { stream: 'cam-b', state: 'backoff' }), 1);
@@ -64,7 +75,8 @@ test('/metrics serves parseable series for streams, models, events, subscribers,
   assert.equal(valueOf(fams, 'vigil_stream_frames_total', { stream: 'cam-a', stage: 'dropped' }), 3);
 
   assert.equal(valueOf(fams, 'vigil_model_queue_depth', { model: 'yolox-nano' }), 2);
-  assert.equal(valueOf(fams, 'vigil_model_latency_quantile_seconds', { model: 'yolox-nano', stage: 'run', quantile: '0.99' }), 0.08);
+  assert.equal(valueOf(fams, 'vigil_model_latency_p99_seconds', { model: 'yolox-nano', stage: 'run' }), 0.08);
+  assert.equal(valueOf(fams, 'vigil_model_latency_p50_seconds', { model: 'yolox-nano', stage: 'total' }), 0.03);
   assert.equal(fams.get('vigil_model_latency_seconds')?.type, 'histogram');
   assert.equal(valueOf(fams, 'vigil_model_latency_seconds_count', { model: 'yolox-nano', stage: 'run' }), 2);
   assert.equal(valueOf(fams, 'vigil_model_latency_seconds_bucket', { model: 'yolox-nano', stage: 'run', le: '0.025' }), 1);
@@ -75,7 +87,23 @@ test('/metrics serves parseable series for streams, models, events, subscribers,
   assert.ok(valueOf(fams, 'vigil_store_size_bytes') >= 4096, 'a SQLite file has at least a page');
   assert.equal(valueOf(fams, 'vigil_store_last_seq'), 42);
   assert.equal(valueOf(fams, 'vigil_build_info', { version: '9.9.9', node_num: '4' }), 1);
-  assert.ok(samplesOf(fams, 'vigil_nodejs_eventloop_lag_seconds').length === 1, 'event-loop lag is exposed');
+  // Node's process metrics under their standard names, as stock Node.js dashboards expect them.
+  assert.ok(samplesOf(fams, 'nodejs_eventloop_lag_seconds').length === 1, 'event-loop lag is exposed');
+  assert.equal(fams.get('process_cpu_seconds_total')?.type, 'counter');
+  assert.equal(fams.get('nodejs_active_handles')?.type, 'gauge');
+  assert.ok(![...fams.keys()].some((k) => k.startsWith('vigil_nodejs') || k.startsWith('vigil_process')), 'no vigil_-prefixed process metrics');
+
+  assert.equal(valueOf(fams, 'vigil_event_socket_subscribers', { mode: 'live' }), 1);
+  assert.equal(valueOf(fams, 'vigil_event_socket_subscribers', { mode: 'behind' }), 1);
+  assert.equal(valueOf(fams, 'vigil_event_socket_subscribers', { mode: 'replay' }), 0);
+  assert.equal(valueOf(fams, 'vigil_event_socket_buffered_bytes'), 5100);
+  assert.equal(valueOf(fams, 'vigil_event_socket_missed_events'), 12);
+  assert.equal(valueOf(fams, 'vigil_mqtt_connected'), 1);
+  assert.equal(valueOf(fams, 'vigil_mqtt_backlog_events'), 2);
+  assert.equal(valueOf(fams, 'vigil_mqtt_events_published_total'), 39);
+  assert.equal(fams.get('vigil_mqtt_events_published_total')?.type, 'counter');
+  assert.equal(valueOf(fams, 'vigil_mqtt_events_dropped_total'), 5);
+  assert.equal(valueOf(fams, 'vigil_mqtt_reconnects_total'), 3);
 
   // The admin token works too.
   assert.equal((await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).status, 200);

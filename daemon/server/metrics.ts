@@ -4,10 +4,11 @@ import type { ModelMetrics } from '../inference/metrics.js';
 import type { PipelineStats } from '../pipeline.js';
 import type { Db } from '../store/database.js';
 import type { StreamHealth, StreamState } from '../streams/types.js';
+import { registerDeliveryMetrics, type DeliverySource } from './deliveryMetrics.js';
 import type { RouteRegistry } from './routes.js';
 
 /** What `/metrics` reads at each scrape; main implements it over its parts. */
-export interface MetricsSource {
+export interface MetricsSource extends DeliverySource {
   streams(): StreamHealth[];
   pipeline(): PipelineStats[];
   models(): ModelMetrics[];
@@ -46,12 +47,23 @@ interface Sample {
   dropped: number;
 }
 
-/** Builds the registry: per-stream, per-model, events, subscribers, store and Node process (event-loop lag) series, all `vigil_*`. */
+/**
+ * prom-client's default gauges that end in `_total` (Prometheus reserves the suffix for counters,
+ * `promtool check metrics` refuses them); their per-type twins without the suffix stay.
+ */
+const NON_COUNTER_TOTALS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/**
+ * Builds the registry: per-stream, per-model, events, delivery (event socket, MQTT) and store
+ * series as `vigil_*`, plus Node's process metrics under their standard names (`process_*`,
+ * `nodejs_*`) so stock Node.js dashboards work unchanged.
+ */
 export function createMetrics(source: MetricsSource): Metrics {
   const registry = new Registry();
   const registers = [registry];
-  // Event-loop lag (vigil_nodejs_eventloop_lag_*), CPU, memory, GC, handles.
-  collectDefaultMetrics({ register: registry, prefix: 'vigil_' });
+  // Event-loop lag (nodejs_eventloop_lag_*), CPU, memory, GC, handles.
+  collectDefaultMetrics({ register: registry });
+  for (const name of NON_COUNTER_TOTALS) registry.removeSingleMetric(name);
 
   // Pipeline counters are sampled so the fps gauges are rates over the last RATE_WINDOW_MS, not since start.
   const samples = new Map<string, Sample[]>();
@@ -144,21 +156,22 @@ export function createMetrics(source: MetricsSource): Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers,
   });
-  new Gauge({
-    name: 'vigil_model_latency_quantile_seconds',
-    help: 'Model latency p50/p99 over the engine\'s last 1024 batches (run) or frames (total)',
-    labelNames: ['model', 'stage', 'quantile'],
-    registers,
-    collect() {
-      this.reset();
-      for (const m of safe(() => source.models(), [])) {
-        this.set({ model: m.model, stage: 'run', quantile: '0.5' }, m.p50Ms / 1000);
-        this.set({ model: m.model, stage: 'run', quantile: '0.99' }, m.p99Ms / 1000);
-        this.set({ model: m.model, stage: 'total', quantile: '0.5' }, m.p50TotalMs / 1000);
-        this.set({ model: m.model, stage: 'total', quantile: '0.99' }, m.p99TotalMs / 1000);
-      }
-    },
-  });
+  // Precomputed percentiles are plain gauges named by percentile: a `quantile` label belongs to summaries only.
+  for (const [pct, run, total] of [['50', 'p50Ms', 'p50TotalMs'], ['99', 'p99Ms', 'p99TotalMs']] as const) {
+    new Gauge({
+      name: `vigil_model_latency_p${pct}_seconds`,
+      help: `Model latency, ${pct}th percentile over the engine's last 1024 batches (run) or frames (total)`,
+      labelNames: ['model', 'stage'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of safe(() => source.models(), [])) {
+          this.set({ model: m.model, stage: 'run' }, m[run] / 1000);
+          this.set({ model: m.model, stage: 'total' }, m[total] / 1000);
+        }
+      },
+    });
+  }
   modelGauge('vigil_model_queue_depth', 'Frames waiting for a model', (m) => m.queueDepth);
   modelGauge('vigil_model_inferences_per_second', 'Frames inferred per second over the engine window', (m) => m.inferencesPerSec);
   modelCounter('vigil_model_inferences_total', 'Frames inferred by a model', (m) => m.inferences);
@@ -182,6 +195,7 @@ export function createMetrics(source: MetricsSource): Metrics {
       this.set(safe(() => source.storeSizeBytes(), 0));
     },
   });
+  registerDeliveryMetrics(registry, source);
   if (source.lastSeq) {
     const lastSeq = source.lastSeq.bind(source);
     new Gauge({

@@ -92,6 +92,8 @@ export class MqttOutbox {
   private saveTimer: NodeJS.Timeout | null = null;
   private pumpScheduled = false;
   private generation = 0;
+  /** The latest payload of each retained state topic, sent again on every (re)connect. */
+  private readonly retained = new Map<string, string | Buffer>();
 
   constructor(
     private readonly deps: { store: OutboxSource; cursor: OutboxStore; log: Logger },
@@ -163,6 +165,27 @@ export class MqttOutbox {
     this.unstoredSent++;
   }
 
+  /** `<prefix>/<node>`: the root of this daemon's topics. */
+  get base(): string {
+    return `${this.prefix}/${this.opts.nodeNum}`;
+  }
+
+  /** The availability topic: retained `online`, and `offline` by last will or on stop. */
+  get availabilityTopic(): string {
+    return this.statusTopic;
+  }
+
+  /**
+   * Publishes a retained state (QoS 1) now when connected, and again after every reconnect:
+   * a broker restarted without persistence still ends up with every current state. An empty
+   * payload clears the topic on the broker and forgets it here.
+   */
+  publishRetained(topic: string, payload: string | Buffer): void {
+    if (payload.length === 0) this.retained.delete(topic);
+    else this.retained.set(topic, payload);
+    if (this.client && this.connected) this.client.publish(topic, payload, { qos: 1, retain: true });
+  }
+
   stats(): MqttSinkStats {
     return {
       connected: this.connected,
@@ -209,6 +232,7 @@ export class MqttOutbox {
       this.sentSeq = this.ackedSeq;
       this.log.info({ broker: maskUrl(this.opts.url), ackedSeq: this.ackedSeq, backlog: this.deps.store.lastSeq() - this.ackedSeq }, 'MQTT connected');
       client.publish(this.statusTopic, 'online', { qos: 1, retain: true });
+      for (const [topic, payload] of this.retained) client.publish(topic, payload, { qos: 1, retain: true });
       this.schedulePump();
     });
     client.on('error', (err) => {

@@ -36,6 +36,11 @@ export interface EventQuery {
   limit?: number;
   /** Plate number, normalised (upper case, letters and digits); `*` any run, `?` one character; no wildcard = exact. */
   plate?: string;
+  /** Only events with timestamp >= fromTs / < toTs (Unix ms). */
+  fromTs?: number;
+  toTs?: number;
+  /** Face events of a person: name or person_id, case-insensitive substring. */
+  person?: string;
   withCrops?: boolean;
   /** Default: 'asc' when sinceSeq is given, else 'desc' (newest first). */
   order?: 'asc' | 'desc';
@@ -194,6 +199,19 @@ export class EventStore {
         where.push(/[*?]/.test(pattern) ? 'e.plate_number GLOB ?' : 'e.plate_number = ?');
         args.push(pattern);
       }
+    }
+    if (q.fromTs !== undefined) {
+      where.push('e.timestamp >= ?');
+      args.push(Math.trunc(q.fromTs));
+    }
+    if (q.toTs !== undefined) {
+      where.push('e.timestamp < ?');
+      args.push(Math.trunc(q.toTs));
+    }
+    if (q.person) {
+      // Face events are few next to counting events: a scan of their JSON is cheap enough.
+      where.push("e.analytic_id = 'NFV4-FR' AND (instr(lower(json_extract(e.json, '$.pipeline_data.name')), ?) > 0 OR json_extract(e.json, '$.pipeline_data.person_id') = ?)");
+      args.push(q.person.toLowerCase(), q.person);
     }
     const order = q.order ?? (q.sinceSeq !== undefined ? 'asc' : 'desc');
     const limit = Math.min(10_000, Math.max(1, Math.trunc(q.limit ?? 100)));

@@ -7,8 +7,11 @@ import * as counts from './counts.js';
 import * as crowd from './crowd.js';
 import * as faces from './faces.js';
 import * as plates from './plates.js';
+import * as history from './history.js';
+import * as live from './live.js';
+import * as geometry from './geometry.js';
 
-const PAGES = { feed, health, counts, crowd, faces, plates };
+const PAGES = { feed, live, history, health, counts, crowd, faces, plates };
 let current = null;
 let socket = null;
 
@@ -16,6 +19,9 @@ async function signIn(t) {
   // The status route takes any valid token: a cheap way to check it before showing anything.
   await api('/api/status', { auth: t });
   setToken(t);
+  // The role only decides what is shown: every admin route checks the token itself.
+  const { role } = await api('/api/session').catch(() => ({ role: 'viewer' }));
+  document.body.dataset.role = role;
 }
 
 function showLogin(message) {
@@ -77,6 +83,7 @@ $('#login-form').addEventListener('submit', async (e) => {
 
 $('#logout').addEventListener('click', () => {
   setToken(null);
+  delete document.body.dataset.role;
   showLogin();
 });
 
@@ -89,6 +96,9 @@ onUnauthorized(() => {
 addEventListener('hashchange', route);
 
 feed.init();
+history.init();
+geometry.init();
+health.init();
 if (token()) {
   signIn(token()).then(startApp, (err) => showLogin(err instanceof ApiError && err.status === 401 ? 'Your saved token was refused; sign in again.' : `Cannot reach the daemon: ${err.message}`));
 } else {

@@ -37,7 +37,7 @@ async function personCard(p) {
       { class: 'meta' },
       el('strong', {}, p.name),
       el('span', { class: 'muted' }, [p.relationship, `${p.photo_count} photo(s)`].filter(Boolean).join(' · ')),
-      el('button', { class: 'danger small', onclick: () => remove(p) }, 'Delete'),
+      el('button', { class: 'danger small admin-only', onclick: () => remove(p) }, 'Delete'),
     ),
   );
 }
@@ -81,8 +81,8 @@ function captureCard(ev) {
             'div',
             { class: 'row' },
             select,
-            el('button', { class: 'small', onclick: () => act('confirm', select.value) }, 'Confirm'),
-            known ? el('button', { class: 'secondary small', onclick: () => act('reject', d.person_id) }, `Not ${d.name ?? 'this person'}`) : null,
+            el('button', { class: 'small admin-only', onclick: () => act('confirm', select.value) }, 'Confirm'),
+            known ? el('button', { class: 'secondary small admin-only', onclick: () => act('reject', d.person_id) }, `Not ${d.name ?? 'this person'}`) : null,
           )
         : null,
     ),

@@ -1,6 +1,7 @@
 // Live event feed: the latest stored events, then everything the event socket brings, newest first.
 import { ANALYTICS, api, cropUrl } from './api.js';
-import { $, el, fmtTime, showJson, toast } from './ui.js';
+import { showEvent } from './eventView.js';
+import { $, el, fmtTime, toast } from './ui.js';
 
 const MAX = 100;
 const seen = new Set();
@@ -28,7 +29,7 @@ export function eventCard(ev) {
   const id = ev.pipeline_data?.event_id;
   return el(
     'li',
-    { class: 'card event', 'data-seq': ev.seq, 'data-analytic': ev.analytic_id, 'data-stream': ev.stream_id, tabindex: 0, title: 'Show the event JSON', onclick: () => details(id) },
+    { class: 'card event', 'data-seq': ev.seq, 'data-analytic': ev.analytic_id, 'data-stream': ev.stream_id, tabindex: 0, title: 'Show the event', onclick: () => details(id) },
     src ? el('img', { class: 'crop', src, alt: `crop of ${ev.analytic_id} event`, loading: 'lazy' }) : el('div', { class: 'crop none' }, 'no crop'),
     el(
       'div',
@@ -40,12 +41,8 @@ export function eventCard(ev) {
   );
 }
 
-async function details(eventId) {
-  try {
-    showJson(`Event ${eventId}`, await api(`/api/events/${encodeURIComponent(eventId)}`));
-  } catch (err) {
-    toast(`${err.code}: ${err.message}`, 'error');
-  }
+function details(eventId) {
+  void showEvent(eventId);
 }
 
 function filters() {

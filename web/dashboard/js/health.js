@@ -1,6 +1,6 @@
 // Per-stream health: state, fps in (decoded) and out (analysed), drops, reconnects, last error.
 import { api } from './api.js';
-import { $, ago, el, note } from './ui.js';
+import { $, ago, el, note, toast } from './ui.js';
 
 const POLL_MS = 2000;
 let timer = null;
@@ -49,7 +49,49 @@ function card(h, status) {
     // Red while it explains the current trouble; grey history once the stream is back.
     err ? el('p', { class: h.state === 'running' ? 'muted small' : 'error', 'data-role': 'last-error' }, `Last error ${ago(err.at)}: ${err.code}: ${err.message}`) : null,
     el('p', { class: 'muted small' }, h.url),
+    // Admin controls: hidden from viewers (body[data-role=viewer]); the API refuses them anyway.
+    el(
+      'div',
+      { class: 'row admin-only' },
+      h.state === 'disabled'
+        ? el('button', { class: 'small', 'data-action': 'enable', onclick: () => act(h.id, 'enable') }, 'Enable')
+        : el('button', { class: 'secondary small', 'data-action': 'disable', onclick: () => act(h.id, 'disable') }, 'Disable'),
+      el('button', { class: 'danger small', 'data-action': 'remove', onclick: () => act(h.id, 'remove') }, 'Remove'),
+    ),
   );
+}
+
+async function act(id, action) {
+  if (action === 'remove' && !confirm(`Remove stream ${id}?`)) return;
+  try {
+    if (action === 'remove') await api(`/api/streams/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    else await api(`/api/streams/${encodeURIComponent(id)}/${action}`, { method: 'POST' });
+    toast(`Stream ${id}: ${action === 'remove' ? 'removed' : `${action}d`}`);
+  } catch (err) {
+    toast(`${err.code}: ${err.message}`, 'error');
+  }
+  await refresh();
+}
+
+async function addStream(e) {
+  e.preventDefault();
+  const f = e.target;
+  const body = { id: f.elements.id.value.trim(), url: f.elements.url.value.trim() };
+  if (f.elements.name.value.trim()) body.name = f.elements.name.value.trim();
+  if (f.elements.fps.value) body.fps = Number(f.elements.fps.value);
+  body.analytics = [...f.querySelectorAll('input[name=analytics]:checked')].map((c) => c.value);
+  try {
+    await api('/api/streams', { method: 'POST', json: body });
+    toast(`Stream ${body.id} added`);
+    f.reset();
+  } catch (err) {
+    toast(`${err.code}: ${err.message}`, 'error');
+  }
+  await refresh();
+}
+
+export function init() {
+  $('#stream-form').addEventListener('submit', (e) => void addStream(e));
 }
 
 async function refresh() {
@@ -71,7 +113,7 @@ function render(status) {
   for (const s of streams) counts[s.state] = (counts[s.state] ?? 0) + 1;
   $('#health-summary').textContent = `${streams.length} stream(s): ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')} · uptime ${Math.round(status.uptime_s)} s · v${status.version}`;
   $('#health').replaceChildren(
-    ...(streams.length ? streams.map((h) => card(h, status)) : [note('No streams yet. Add one in vigil.yaml (streams:) or with `vigil streams add`.')]),
+    ...(streams.length ? streams.map((h) => card(h, status)) : [note('No streams yet. Add one below (admin), in vigil.yaml (streams:) or with `vigil stream add ID URL`.')]),
   );
 }
 

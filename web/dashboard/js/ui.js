@@ -89,10 +89,14 @@ export function toast(message, kind = 'info') {
   setTimeout(() => box.remove(), kind === 'error' ? 8000 : 4000);
 }
 
-/** The modal dialog with a title and a pretty-printed JSON body (long base64 shortened for reading; Copy gives it whole). */
-export function showJson(title, value) {
+/**
+ * The modal dialog with a title, an optional laid-out view above, and a pretty-printed JSON
+ * body (long base64 shortened for reading; Copy gives it whole).
+ */
+export function showJson(title, value, view = null) {
   const dlg = $('#json-dialog');
   $('#json-title').textContent = title;
+  $('#json-view').replaceChildren(...(view ? [view] : []));
   const shown = JSON.stringify(value, (k, v) => (typeof v === 'string' && v.length > 200 && (k === 'image_jpeg' || k === 'jpeg') ? `${v.slice(0, 60)}… (${v.length} chars base64)` : v), 2);
   $('#json-body').textContent = shown;
   $('#json-copy').onclick = () => navigator.clipboard?.writeText(JSON.stringify(value, null, 2)).then(() => toast('Copied'), () => toast('Copy needs https or localhost', 'error'));

@@ -1,0 +1,97 @@
+// Live view and line/zone drawing on a snapshot, against the real daemon and a real ffmpeg grab,
+// in headless Chromium. Screenshots land in test-artifacts/.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { launchBrowser, openPage, screenshot, signIn } from './helpers/browser.js';
+import { startDaemon } from './helpers/daemon.js';
+import { mediaPath } from './helpers/paths.js';
+
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const VIEWER = 'viewer-token-1234'; // from baseConfig in helpers/daemon.ts
+
+test('live view per camera, lines and zones drawn on a snapshot by an admin, read-only for a viewer', async (t) => {
+  const daemon = await startDaemon({}, t);
+  const added = await daemon.api('POST', '/api/streams', { id: 'street', name: 'Street', url: mediaPath('video_street_pedestrians_640x360.mp4'), fps: 2, analytics: [] });
+  assert.equal(added.status, 201, JSON.stringify(added.json));
+
+  await t.test('the snapshot endpoint answers a JPEG for any token and refuses without one', async () => {
+    const res = await fetch(`${daemon.url}/api/streams/street/snapshot.jpg`, { headers: { authorization: `Bearer ${VIEWER}` } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'image/jpeg');
+    const jpeg = Buffer.from(await res.arrayBuffer());
+    assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
+    assert.equal((await fetch(`${daemon.url}/api/streams/street/snapshot.jpg`)).status, 401);
+    const unknown = await fetch(`${daemon.url}/api/streams/nope/snapshot.jpg`, { headers: { authorization: `Bearer ${VIEWER}` } });
+    assert.equal(unknown.status, 404);
+  });
+
+  const browser = await launchBrowser(t);
+  const { page, errors } = await openPage(browser);
+  const snapshots: number[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/snapshot.jpg')) snapshots.push(Date.now());
+  });
+
+  await t.test('an admin sees the camera live and draws a line and a zone on its picture', async () => {
+    await signIn(page, daemon.url, daemon.token);
+    await page.locator('#nav').waitFor();
+    await page.click('#nav a[data-page="live"]');
+    const tile = page.locator('#live .card.live[data-stream="street"]');
+    await tile.locator('img.live-img').waitFor();
+    await page.waitForFunction(() => document.querySelector('#live img.live-img')?.naturalWidth === 640, null, { timeout: 20_000 });
+
+    await tile.locator('button[data-action="geometry"]').click();
+    await page.locator('#geo-dialog').waitFor({ state: 'visible' });
+    await page.waitForFunction(() => document.querySelector('#geo-img')?.naturalWidth > 0);
+    const box = (await page.locator('#geo-svg').boundingBox())!;
+    const at = (x: number, y: number) => page.mouse.click(box.x + x * box.width, box.y + y * box.height);
+    await page.fill('#geo-name', 'crossing');
+    await at(0.5, 0.1);
+    await at(0.5, 0.9);
+    await page.click('#geo-mode-zone');
+    await page.fill('#geo-name', 'kerb');
+    await at(0.1, 0.6);
+    await at(0.4, 0.6);
+    await at(0.4, 0.95);
+    await page.click('#geo-close-zone');
+    assert.equal(await page.locator('#geo-svg line.line').count(), 1);
+    assert.equal(await page.locator('#geo-svg polygon.zone').count(), 1);
+    await screenshot(page, 'dashboard-geometry-editor');
+    await page.click('#geo-save');
+    await page.locator('#geo-dialog').waitFor({ state: 'hidden' });
+
+    const g = (await daemon.api<{ lines: { name: string; points: number[][] }[]; zones: { name: string; polygon: number[][] }[] }>('GET', '/api/geometry/street')).json;
+    assert.deepEqual(g.lines.map((l) => l.name), ['crossing']);
+    const [[x1, y1], [x2, y2]] = g.lines[0]!.points as [[number, number], [number, number]];
+    for (const [got, want] of [[x1, 0.5], [y1, 0.1], [x2, 0.5], [y2, 0.9]] as const) assert.ok(Math.abs(got - want) < 0.02, `line point ${got} ≈ ${want}`);
+    assert.deepEqual(g.zones.map((z) => [z.name, z.polygon.length]), [['kerb', 3]]);
+    // The tile shows what was saved.
+    await tile.locator('svg line.line[data-name="crossing"]').waitFor({ state: 'attached' });
+    await tile.locator('svg polygon.zone[data-name="kerb"]').waitFor();
+    await screenshot(page, 'dashboard-live');
+  });
+
+  await t.test('leaving the live page stops fetching pictures', async () => {
+    await page.click('#nav a[data-page="history"]');
+    await page.waitForTimeout(300);
+    const n = snapshots.length;
+    await page.waitForTimeout(4500); // two refresh periods
+    assert.equal(snapshots.length, n, 'no snapshot requested while nobody watches');
+  });
+
+  await t.test('a viewer sees the live view but cannot edit lines and zones', async () => {
+    const viewer = await openPage(browser);
+    await signIn(viewer.page, daemon.url, VIEWER);
+    await viewer.page.locator('#nav').waitFor();
+    await viewer.page.click('#nav a[data-page="live"]');
+    await viewer.page.waitForFunction(() => document.querySelector('#live img.live-img')?.naturalWidth === 640, null, { timeout: 20_000 });
+    assert.equal(await viewer.page.locator('#live button[data-action="geometry"]').isVisible(), false);
+    await viewer.page.locator('#live svg line.line[data-name="crossing"]').waitFor({ state: 'attached' });
+    const refused = await fetch(`${daemon.url}/api/geometry/street`, { method: 'PUT', headers: { authorization: `Bearer ${VIEWER}`, 'content-type': 'application/json' }, body: '{"lines":[],"zones":[]}' });
+    assert.equal(refused.status, 401);
+    assert.deepEqual(viewer.errors, []);
+  });
+
+  assert.deepEqual(errors, []);
+});
