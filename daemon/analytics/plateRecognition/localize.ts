@@ -5,6 +5,7 @@ import type { Quad } from '../../vision/warp.js';
 import type { PlateDetector } from '../../detectors/yolov5Plate.js';
 import type { TextDetector } from '../../detectors/ppocrDet.js';
 import type { Detection } from '../../detectors/types.js';
+import { PLATE_MARGINS } from './crops.js';
 
 /** A plate candidate in the pixels of the image given to `locate`. */
 export interface PlateRegion {
@@ -16,6 +17,8 @@ export interface PlateRegion {
   double: boolean;
   /** For a double-row plate found as two text lines: the lines, top first (each read on its own). */
   lines?: Quad[];
+  /** Margins to read it with (fractions of its height, see crops.ts): set for text lines, which are boxed tighter than plates. */
+  margins?: readonly (readonly [number, number])[];
 }
 
 /** Finds plate candidates; `withinVehicle` says the image is a vehicle crop (not a whole frame). */
@@ -69,7 +72,7 @@ export function createTextLocalizer(detector: TextDetector, opts: TextLocalizerO
       });
       const max = opts.maxCandidates ?? (o.withinVehicle ? 6 : 10);
       const size = (r: PlateRegion): number => Math.sqrt((r.box[2] - r.box[0]) * (r.box[3] - r.box[1]));
-      return plausible.sort((a, b) => b.score * size(b) - a.score * size(a)).slice(0, max);
+      return plausible.sort((a, b) => b.score * size(b) - a.score * size(a)).slice(0, max).map((r) => ({ ...r, margins: PLATE_MARGINS }));
     },
   };
 }

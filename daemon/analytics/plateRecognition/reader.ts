@@ -5,6 +5,7 @@ import type { Box, RgbImage } from '../../vision/image.js';
 import { cropImage } from '../../vision/preprocess.js';
 import { quadSize, warpQuad, type Quad } from '../../vision/warp.js';
 import { normalisePlate, PLATE_FORMAT_PRESETS, resolveFormats, type PlateFormat, type PlateFormatConfig } from './formats.js';
+import { expandQuad } from './crops.js';
 import { boxQuad, type PlateLocalizer, type PlateRegion } from './localize.js';
 import type { PlateOcr, PlateTextRead } from './ocr.js';
 
@@ -66,8 +67,12 @@ export interface PlateResult {
   format: string | null;
   /** Localisation score. */
   score: number;
+  /** O/0, I/1, B/8 substitutions the format check made. */
+  corrections: number;
   /** OCR strategy that produced the read. */
   ocr: string;
+  /** Country named by the reader's region head (fast-plate-ocr v2), when it has one. */
+  region?: string;
   vehicle?: PlateVehicle;
 }
 
@@ -103,7 +108,8 @@ export class PlateReader {
       // Overlapping vehicle boxes (car + truck on one object) can find the same plate twice.
       if (r && !out.some((o) => o.text === r.text || iou(o.box, r.box) > 0.5)) out.push(r);
     }
-    return out;
+    // A plate with no vehicle box around it (cut off, unusual vehicle, close-up): look at the whole frame.
+    return out.length ? out : this.readFrame(img, run);
   }
 
   /** Vehicles of the configured classes, score and size filtered, best first. */
@@ -136,52 +142,64 @@ export class PlateReader {
     return this.readRegions(img, regions, 8, run);
   }
 
-  /** Reads regions best first; keeps up to `max` distinct plates. */
+  /** Reads every region; keeps up to `max` distinct plates, best read first (format fit, then confidence). */
   private async readRegions(img: RgbImage, regions: PlateRegion[], max: number, run?: RunOptions): Promise<PlateResult[]> {
-    const out: PlateResult[] = [];
-    let fallback: PlateResult | null = null;
+    const reads: PlateResult[] = [];
     for (const region of regions) {
-      if (out.length >= max) break;
       const r = await this.readRegion(img, region, run);
-      if (!r) continue;
-      if (r.format === null) {
-        if (!fallback || r.confidence > fallback.confidence) fallback = r;
-        continue;
-      }
-      if (!out.some((o) => o.text === r.text)) out.push(r);
+      if (r) reads.push(r);
     }
-    if (out.length === 0 && fallback && !this.requireFormat) out.push(fallback);
+    reads.sort((a, b) => rank(b) - rank(a) || b.confidence - a.confidence);
+    const out: PlateResult[] = [];
+    for (const r of reads) {
+      if (out.length >= max) break;
+      if (r.format === null && this.requireFormat) continue;
+      // Two regions of one plate (a line and its row pair, or overlapping lines) read once.
+      if (!out.some((o) => o.text === r.text || iou(o.box, r.box) > 0.3)) out.push(r);
+    }
     return out;
   }
 
-  /** Rectifies one region and runs the OCR chain; the first format-matching read wins. */
+  /**
+   * Reads one region: every crop of it (margins, see crops.ts) through the OCR chain. The
+   * reads are compared rather than the first one trusted: a text read by several crops
+   * outweighs one read once, and a read that fits an expected format outranks one that
+   * fits none. The chain stops at the first model whose best read fits a format without
+   * correction. A read fitting no format keeps half its confidence.
+   */
   async readRegion(img: RgbImage, region: PlateRegion, run?: RunOptions): Promise<PlateResult | null> {
-    let best: PlateResult | null = null;
+    const all: PlateResult[] = [];
     for (const ocr of this.deps.ocr) {
-      const raw = await this.ocrRegion(img, region, ocr, run);
-      if (!raw) continue;
-      const n = normalisePlate(raw.chars, raw.confidences, this.formats);
-      if (n.chars.length < this.minChars) continue;
-      const confidence = n.confidences.reduce((a, b) => a + b, 0) / n.confidences.length;
-      const rows = region.double ? '-double' : '';
-      const type = raw.colour ? `${raw.colour}${rows}` : region.double ? 'double' : 'single';
-      const res: PlateResult = {
-        box: region.box, ...(region.corners ? { corners: region.corners } : {}),
-        text: n.text, chars: n.chars, confidences: n.confidences, confidence,
-        plate_type: type, type, format: n.format, score: region.score, ocr: ocr.name,
-      };
-      if (n.format !== null) return res;
-      if (!best || res.confidence > best.confidence) best = res;
+      const reads: PlateResult[] = [];
+      for (const raw of await this.ocrRegion(img, region, ocr, run)) {
+        const n = normalisePlate(raw.chars, raw.confidences, this.formats);
+        if (n.chars.length < this.minChars) continue;
+        const confidence = mean(n.confidences) * (n.format === null ? 0.5 : 1);
+        const rows = region.double ? '-double' : '';
+        const type = raw.colour ? `${raw.colour}${rows}` : region.double ? 'double' : 'single';
+        reads.push({
+          box: region.box, ...(region.corners ? { corners: region.corners } : {}),
+          text: n.text, chars: n.chars, confidences: n.confidences, confidence,
+          plate_type: type, type, format: n.format, corrections: n.corrections, score: region.score, ocr: ocr.name,
+          ...(raw.region ? { region: raw.region } : {}),
+        });
+      }
+      const best = pickRead(reads);
+      if (best && best.format !== null && best.corrections === 0) return best;
+      all.push(...reads);
     }
-    return best;
+    return pickRead(all);
   }
 
-  private async ocrRegion(img: RgbImage, region: PlateRegion, ocr: PlateOcr, run?: RunOptions): Promise<PlateTextRead | null> {
+  /** The OCR reads of one region: one per crop margin (text lines), or the corners as given (plate detectors). */
+  private async ocrRegion(img: RgbImage, region: PlateRegion, ocr: PlateOcr, run?: RunOptions): Promise<PlateTextRead[]> {
     const q = region.corners ?? boxQuad(region.box);
     const sz = quadSize(q);
-    if (sz.width < 8 || sz.height < 4) return null;
-    const whole = await ocr.read(rectify(img, q), { double: region.double }, run);
-    if (!region.lines || region.lines.length < 2 || normalisePlate(whole.chars, whole.confidences, this.formats).format !== null) return whole;
+    if (sz.width < 8 || sz.height < 4) return [];
+    const crops = region.margins?.length ? region.margins.map(([mx, my]) => expandQuad(q, mx, my)) : [q];
+    const reads: PlateTextRead[] = [];
+    for (const c of crops) reads.push(await ocr.read(rectify(img, c), { double: region.double }, run));
+    if (!region.lines || region.lines.length < 2 || reads.some((r) => normalisePlate(r.chars, r.confidences, this.formats).format !== null)) return reads;
     // Two text lines of one plate: read each, join top row first.
     const chars: string[] = [];
     const confidences: number[] = [];
@@ -190,8 +208,32 @@ export class PlateReader {
       chars.push(...r.chars);
       confidences.push(...r.confidences);
     }
-    return { text: chars.join(''), chars, confidences, confidence: mean(confidences) };
+    reads.push({ text: chars.join(''), chars, confidences, confidence: mean(confidences) });
+    return reads;
   }
+}
+
+/** Format fit as a rank: direct match 2, match after O/0-style corrections 1, none 0. */
+function rank(r: PlateResult): number {
+  return r.format === null ? 0 : r.corrections ? 1 : 2;
+}
+
+/**
+ * The read a set of reads of one plate agrees on: best rank, then the text whose reads'
+ * confidences sum highest; its most confident read is returned, with the mean
+ * confidence of the reads of that text (a text read once among many crops counts less).
+ */
+export function pickRead(reads: readonly PlateResult[]): PlateResult | null {
+  const groups = new Map<string, PlateResult[]>();
+  for (const r of reads) groups.set(r.text, [...(groups.get(r.text) ?? []), r]);
+  let best: { r: PlateResult; rank: number; weight: number } | null = null;
+  for (const g of groups.values()) {
+    const top = g.reduce((a, b) => (b.confidence > a.confidence ? b : a));
+    const weight = g.reduce((a, b) => a + b.confidence, 0);
+    const rk = rank(top);
+    if (!best || rk > best.rank || (rk === best.rank && weight > best.weight)) best = { r: top, rank: rk, weight };
+  }
+  return best?.r ?? null;
 }
 
 function rectify(img: RgbImage, q: Quad): RgbImage {
