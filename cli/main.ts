@@ -7,6 +7,7 @@ import { registerConfigCommands } from './configCommand.js';
 import { registerCountsCommands } from './counts.js';
 import { registerFacesCommands } from './faces.js';
 import { registerModelsCommands } from './models.js';
+import { registerPlatesCommands } from './plates.js';
 import { registerDaemonCommand } from './daemonCommand.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEventCommands } from './events.js';
@@ -37,6 +38,7 @@ registerEventCommands(program, client);
 registerCountsCommands(program, client);
 registerFacesCommands(program, client);
 registerModelsCommands(program, { dataDir: () => resolveDataDir(program.opts<GlobalOptions>()), log: createRootLogger('warn', process.stderr) });
+registerPlatesCommands(program, { dataDir: () => resolveDataDir(program.opts<GlobalOptions>()), log: createRootLogger('warn', process.stderr) });
 
 try {
   await program.parseAsync(process.argv);

@@ -38,7 +38,7 @@ export function localizerFor(runner: ModelRunner): PlateLocalizer {
   switch (runner.spec.family) {
     case 'yolov5-plate': return createDetectorLocalizer(createYolov5PlateDetector(runner));
     case 'retina-plate': return createDetectorLocalizer(createRetinaPlateDetector(runner));
-    case 'ppocr-det': return createTextLocalizer(createPpocrTextDetector(runner, { maxSide: 640 }));
+    case 'ppocr-det': return createTextLocalizer(createPpocrTextDetector(runner, { maxSide: 960 }));
     default: throw new VigilError('VIGIL_ERR_CONFIG', `Model ${runner.spec.name} (family ${runner.spec.family}) cannot localise plates`);
   }
 }

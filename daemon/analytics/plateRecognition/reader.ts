@@ -4,7 +4,7 @@ import { iou } from '../../detectors/nms.js';
 import type { Box, RgbImage } from '../../vision/image.js';
 import { cropImage } from '../../vision/preprocess.js';
 import { quadSize, warpQuad, type Quad } from '../../vision/warp.js';
-import { normalisePlate, PLATE_FORMAT_PRESETS, resolveFormats, type PlateFormat, type PlateFormatConfig } from './formats.js';
+import { DEFAULT_PLATE_FORMATS, normalisePlate, REGION_FORMATS, resolveFormats, WEAK_FORMATS, type PlateFormat, type PlateFormatConfig } from './formats.js';
 import { expandQuad } from './crops.js';
 import { boxQuad, type PlateLocalizer, type PlateRegion } from './localize.js';
 import type { PlateOcr, PlateTextRead } from './ocr.js';
@@ -28,7 +28,7 @@ export interface PlateReaderDeps {
 
 /** Reader tunables (config `plate-recognition` options). */
 export interface PlateReaderOptions {
-  /** Plate formats, preset names or `{name, pattern}`. Default: every preset. */
+  /** Plate formats, preset names or `{name, pattern}`. Default: DEFAULT_PLATE_FORMATS (every region's). */
   formats?: PlateFormatConfig[];
   /** Drop reads that match no format. Default true. */
   requireFormat?: boolean;
@@ -90,7 +90,7 @@ export class PlateReader {
   private readonly minChars: number;
 
   constructor(private readonly deps: PlateReaderDeps, opts: PlateReaderOptions = {}) {
-    this.formats = resolveFormats(opts.formats ?? Object.keys(PLATE_FORMAT_PRESETS));
+    this.formats = resolveFormats(opts.formats ?? DEFAULT_PLATE_FORMATS);
     this.requireFormat = opts.requireFormat ?? true;
     this.vehicleClasses = new Set(opts.vehicleClasses ?? PLATE_VEHICLE_CLASSES);
     this.minVehicleScore = opts.minVehicleScore ?? 0.35;
@@ -128,7 +128,8 @@ export class PlateReader {
     const box: Box = [Math.max(0, x1 - mx), Math.max(0, y1 - my), Math.min(img.width, x2 + mx), Math.min(img.height, y2 + my)];
     const ox = Math.floor(box[0]), oy = Math.floor(box[1]);
     const crop = cropImage(img, box);
-    const regions = (await this.deps.localizer.locate(crop, { withinVehicle: true }, run)).map((r) => shiftRegion(r, ox, oy));
+    // A vehicle cut by the top of the frame may show its plate anywhere: search all of it.
+    const regions = (await this.deps.localizer.locate(crop, { withinVehicle: y1 > 2 }, run)).map((r) => shiftRegion(r, ox, oy));
     const reads = await this.readRegions(img, regions, 1, run);
     const r = reads[0];
     if (!r) return null;
@@ -154,6 +155,7 @@ export class PlateReader {
     for (const r of reads) {
       if (out.length >= max) break;
       if (r.format === null && this.requireFormat) continue;
+      if (isFragment(r, reads)) continue;
       // Two regions of one plate (a line and its row pair, or overlapping lines) read once.
       if (!out.some((o) => o.text === r.text || iou(o.box, r.box) > 0.3)) out.push(r);
     }
@@ -174,7 +176,9 @@ export class PlateReader {
       for (const raw of await this.ocrRegion(img, region, ocr, run)) {
         const n = normalisePlate(raw.chars, raw.confidences, this.formats);
         if (n.chars.length < this.minChars) continue;
-        const confidence = mean(n.confidences) * (n.format === null ? 0.5 : 1);
+        // Lower confidence for a read fitting no expected format, or not the format of the country
+        // the reader recognises (when that country's format is expected): other crops may read it better.
+        const confidence = mean(n.confidences) * (n.format === null ? 0.5 : this.fitsRegion(n.text, raw) ? 1 : 0.8);
         const rows = region.double ? '-double' : '';
         const type = raw.colour ? `${raw.colour}${rows}` : region.double ? 'double' : 'single';
         reads.push({
@@ -189,6 +193,13 @@ export class PlateReader {
       all.push(...reads);
     }
     return pickRead(all);
+  }
+
+  /** False when the reader's region head is sure of a country whose expected format `text` does not fit. */
+  private fitsRegion(text: string, raw: PlateTextRead): boolean {
+    const name = raw.region ? REGION_FORMATS[raw.region] : undefined;
+    const f = name && (raw.regionConfidence ?? 0) >= 0.8 ? this.formats.find((x) => x.name === name) : undefined;
+    return !f || f.pattern.test(text);
   }
 
   /** The OCR reads of one region: one per crop margin (text lines), or the corners as given (plate detectors). */
@@ -213,9 +224,24 @@ export class PlateReader {
   }
 }
 
-/** Format fit as a rank: direct match 2, match after O/0-style corrections 1, none 0. */
+/**
+ * Format fit as a rank: a direct match 3 (2 for a weak format such as `vanity`, which any
+ * word fits), a match only after O/0-style corrections 1, none 0.
+ */
 function rank(r: PlateResult): number {
-  return r.format === null ? 0 : r.corrections ? 1 : 2;
+  if (r.format === null) return 0;
+  if (r.corrections) return 1;
+  return WEAK_FORMATS.has(r.format) ? 2 : 3;
+}
+
+/** A read whose text is part of a longer, as well ranked read over the same place (a plate split at a space). */
+function isFragment(r: PlateResult, reads: readonly PlateResult[]): boolean {
+  return reads.some((o) => o !== r && o.text.length > r.text.length && o.text.includes(r.text) && rank(o) >= rank(r) && contains(o.box, r.box));
+}
+
+function contains(outer: Box, inner: Box): boolean {
+  const iw = Math.min(outer[2], inner[2]) - Math.max(outer[0], inner[0]), ih = Math.min(outer[3], inner[3]) - Math.max(outer[1], inner[1]);
+  return iw > 0 && ih > 0 && iw * ih >= 0.7 * (inner[2] - inner[0]) * (inner[3] - inner[1]);
 }
 
 /**
