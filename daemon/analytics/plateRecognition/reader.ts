@@ -171,9 +171,11 @@ export class PlateReader {
    */
   async readRegion(img: RgbImage, region: PlateRegion, run?: RunOptions): Promise<PlateResult | null> {
     const all: PlateResult[] = [];
-    for (const ocr of this.deps.ocr) {
+    for (const [i, ocr] of this.deps.ocr.entries()) {
       const reads: PlateResult[] = [];
-      for (const raw of await this.ocrRegion(img, region, ocr, run)) {
+      // Fallback readers (slower, e.g. PP-OCR rec) read one crop, the middle margin.
+      const margins = region.margins && i > 0 ? region.margins.slice(region.margins.length >> 1, (region.margins.length >> 1) + 1) : region.margins;
+      for (const raw of await this.ocrRegion(img, { ...region, margins }, ocr, run)) {
         const n = normalisePlate(raw.chars, raw.confidences, this.formats);
         if (n.chars.length < this.minChars) continue;
         // Lower confidence for a read fitting no expected format, or not the format of the country
