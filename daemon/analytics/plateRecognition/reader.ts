@@ -173,9 +173,8 @@ export class PlateReader {
     const all: PlateResult[] = [];
     for (const [i, ocr] of this.deps.ocr.entries()) {
       const reads: PlateResult[] = [];
-      // Fallback readers (slower, e.g. PP-OCR rec) read one crop, the middle margin.
-      const margins = region.margins && i > 0 ? region.margins.slice(region.margins.length >> 1, (region.margins.length >> 1) + 1) : region.margins;
-      for (const raw of await this.ocrRegion(img, { ...region, margins }, ocr, run)) {
+      // Fallback readers (slower general text readers, e.g. PP-OCR rec, trained on text lines) read the line as found.
+      for (const raw of await this.ocrRegion(img, i > 0 ? { ...region, margins: undefined } : region, ocr, run)) {
         const n = normalisePlate(raw.chars, raw.confidences, this.formats);
         if (n.chars.length < this.minChars) continue;
         // Lower confidence for a read fitting no expected format, or not the format of the country
