@@ -1,7 +1,7 @@
 // `npm run bench -- plates [DIR]`: the default plate reader over photos with ground truth
 // (default ../shared/media/plates_bench: eu, us, br); per region plate found, exact reads,
 // character error rate and time per photo. PLATES_MODELS=cn uses the opt-in Chinese preset,
-// PLATES_FORMATS=a,b the expected formats, BENCH_VERBOSE=1 prints every photo.
+// PLATES_OCR=a,b another OCR chain, PLATES_FORMATS=a,b the expected formats, BENCH_VERBOSE=1 prints every photo.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,7 +22,9 @@ export async function run(args: string[] = []): Promise<void> {
   const data = mkdtempSync(join(tmpdir(), 'vigil-bench-plates-'));
   const engine = new InferenceEngine({ log: silentLogger(), dataDir: data, mirrorDir: MODELS, providers: ['cpu'], threads: { intraOp: 1, interOp: 1 } });
   try {
-    const models = process.env.PLATES_MODELS === 'cn' ? CN_PLATE_MODELS : DEFAULT_PLATE_MODELS;
+    const preset = process.env.PLATES_MODELS === 'cn' ? CN_PLATE_MODELS : DEFAULT_PLATE_MODELS;
+    const ocr = process.env.PLATES_OCR?.split(',').filter(Boolean);
+    const models = ocr?.length ? { ...preset, ocr } : preset;
     const formats = process.env.PLATES_FORMATS?.split(',').filter(Boolean);
     const reader = await buildPlateReader(engine, join(data, 'models'), models, formats ? { formats } : {});
     // One warm-up read so that session creation is not counted in the first photo.

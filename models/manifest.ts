@@ -215,7 +215,7 @@ export const DEFAULT_ROLES: Record<ModelRole, string | null> = {
   'face-detector': 'yunet_2023mar',
   'face-embedder': 'face_embed_faceplugin_fr_feature',
   'plate-detector': null,
-  'plate-ocr': 'plate_ocr_cct_xs_v1_global',
+  'plate-ocr': 'plate_ocr_cct_xs_v2_global',
   'text-detector': 'ppocrv4_det',
   'crowd-density': null,
 };

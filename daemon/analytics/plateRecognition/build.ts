@@ -15,7 +15,7 @@ export interface PlateModelsConfig {
   vehicleDetector?: string | null;
   /** Plate localiser: a plate-detector (yolov5-plate / retina-plate, opt-in) or a ppocr-det text detector. Default `ppocrv4_det`. */
   plateLocalizer?: string;
-  /** OCR chain, tried in order. Default [`plate_ocr_cct_xs_v1_global`, `ppocrv4_rec`]. */
+  /** OCR chain, tried in order. Default [`plate_ocr_cct_xs_v2_global`, `ppocrv4_rec`] (v2 chosen by `bench plates`). */
   ocr?: string[];
 }
 
