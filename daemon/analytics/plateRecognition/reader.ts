@@ -146,11 +146,14 @@ export class PlateReader {
   /** Reads every region; keeps up to `max` distinct plates, best read first (format fit, then confidence). */
   private async readRegions(img: RgbImage, regions: PlateRegion[], max: number, run?: RunOptions): Promise<PlateResult[]> {
     const reads: PlateResult[] = [];
-    for (const region of regions) {
+    const order = new Map<PlateResult, { i: number; line: boolean }>();
+    for (const [i, region] of regions.entries()) {
       const r = await this.readRegion(img, region, run);
-      if (r) reads.push(r);
+      if (r) { reads.push(r); order.set(r, { i, line: !!region.margins }); }
     }
-    reads.sort((a, b) => rank(b) - rank(a) || b.confidence - a.confidence);
+    // A plate detector's own ranking is kept (its best box is the vehicle's plate, not a neighbour's
+    // plate read more confidently); text lines, which include badges and stickers, go by confidence.
+    reads.sort((a, b) => rank(b) - rank(a) || (order.get(a)!.line && order.get(b)!.line ? b.confidence - a.confidence : order.get(a)!.i - order.get(b)!.i));
     const out: PlateResult[] = [];
     for (const r of reads) {
       if (out.length >= max) break;
