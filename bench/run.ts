@@ -12,12 +12,16 @@ if (names.length === 0) {
   console.log(`usage: npm run bench -- NAME\navailable: ${available.join(', ')}`);
   process.exit(0);
 }
-for (const name of names) {
+// Arguments after a benchmark's name that are not themselves benchmark names are its own (e.g. a folder).
+for (let i = 0; i < names.length; i++) {
+  const name = names[i]!;
+  const args: string[] = [];
+  while (i + 1 < names.length && !available.includes(names[i + 1]!)) args.push(names[++i]!);
   if (!available.includes(name)) {
     console.error(`Unknown benchmark "${name}"; available: ${available.join(', ')}`);
     process.exit(2);
   }
-  const mod = (await import(`./${name}.ts`)) as { run: () => Promise<void> };
+  const mod = (await import(`./${name}.ts`)) as { run: (args: string[]) => Promise<void> };
   console.log(`\n== bench ${name}`);
-  await mod.run();
+  await mod.run(args);
 }

@@ -9,6 +9,7 @@ import { registerConfigCommands } from './configCommand.js';
 import { registerCountsCommands } from './counts.js';
 import { registerFacesCommands } from './faces.js';
 import { registerModelsCommands } from './models.js';
+import { registerPlatesCommands } from './plates.js';
 import { registerDaemonCommand } from './daemonCommand.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEventCommands } from './events.js';
@@ -45,6 +46,7 @@ registerCountsCommands(program, client);
 registerFacesCommands(program, client);
 registerModelsCommands(program, { dataDir: () => resolveDataDir(program.opts<GlobalOptions>()) });
 registerCompletionCommand(program);
+registerPlatesCommands(program, { dataDir: () => resolveDataDir(program.opts<GlobalOptions>()) });
 
 try {
   await program.parseAsync(process.argv);

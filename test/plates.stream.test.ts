@@ -10,7 +10,7 @@ import { InferenceEngine } from '../daemon/inference/engine.js';
 import { silentLogger } from '../daemon/log.js';
 import type { Frame } from '../daemon/streams/frame.js';
 import type { Observation } from '../daemon/analytics/types.js';
-import { buildPlateReader, CN_PLATE_MODELS, createPlateRecognition } from '../daemon/analytics/plateRecognition/index.js';
+import { buildPlateReader, CN_PLATE_MODELS, createPlateRecognition, DEFAULT_PLATE_MODELS } from '../daemon/analytics/plateRecognition/index.js';
 import { startRtspServer } from './helpers/rtspServer.js';
 import { mediaPath, modelMirror } from './helpers/paths.js';
 
@@ -32,15 +32,20 @@ after(async () => {
 /**
  * The yellow-plate car (scaled to 60 %) on a 1280-wide grey canvas; a 640x360 window pans
  * from the canvas' left edge to its right, so the car enters on the right and leaves on the left.
+ * `latin`: the Latin plate crop AD799KB pasted over the car's own plate (its box, found by
+ * the opt-in plate detector: 359,323 to 491,373 in the 640x474 photo).
  */
-function buildPanClip(out: string): void {
+function buildPanClip(out: string, latin = false): void {
   const frames = CLIP_S * 10;
-  const vf = [
+  const pan = [
     'scale=384:-2', 'pad=1280:360:448:(oh-ih)/2:gray',
     `crop=${W}:${H}:x='min(640,n*${(640 / (frames - 1)).toFixed(3)})':y=0`, 'format=yuv420p',
   ].join(',');
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-framerate', '10', '-t', String(CLIP_S),
-    '-i', mediaPath('plate_cn_yellow_single_yellow.jpg'), '-vf', vf, '-c:v', 'libx264', '-g', '10', '-preset', 'veryfast', out]);
+  const inputs = ['-loop', '1', '-framerate', '10', '-t', String(CLIP_S), '-i', mediaPath('plate_cn_yellow_single_yellow.jpg')];
+  const filter = latin
+    ? ['-i', mediaPath('plate_crop_latin_AD799KB.png'), '-filter_complex', `[1:v]scale=134:50[p];[0:v][p]overlay=358:323,${pan}`]
+    : ['-vf', pan];
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...inputs, ...filter, '-c:v', 'libx264', '-g', '10', '-preset', 'veryfast', out]);
   assert.equal(r.status, 0, r.stderr?.toString());
 }
 
@@ -121,4 +126,24 @@ test('a panned car over RTSP yields one event with its plate and direction Left,
   events.push(...analytic.flush());
   assert.ok(n >= CLIP_S * FPS * 2, `decoded only ${n} frames`);
   checkEvents(events);
+});
+
+// The permissive default (text detector + CCT v2, every region's formats) on a Latin plate over RTSP.
+test('a panned car with a Latin plate over RTSP, default models: one event, AD799KB, direction Left', async (t) => {
+  const clip = join(dir, 'pan-latin.mp4');
+  buildPanClip(clip, true);
+  const server = await startRtspServer({ source: { file: clip } }, t);
+  const reader = await buildPlateReader(engine, join(dir, 'models'), DEFAULT_PLATE_MODELS);
+  const analytic = createPlateRecognition(reader, { areaName: 'gate', minAgreeing: 3, dedupWindowMs: 60_000 });
+  const events: Observation[] = [];
+  const n = await readFrames(server.url(), Math.round(CLIP_S * FPS * 1.5), async (f) => { events.push(...(await analytic.process(f))); });
+  events.push(...analytic.flush());
+  assert.ok(n >= CLIP_S * FPS, `decoded only ${n} frames`);
+  assert.equal(events.length, 1, `events: ${events.map((e) => e.primaryText).join(', ')}`);
+  const e = events[0]!;
+  assert.equal(e.data.plate_number, 'AD799KB');
+  assert.equal(e.data.direction, 'Left');
+  assert.equal(e.data.label, 'car');
+  assert.equal(e.data.plate_type, 'single');
+  assert.ok((e.data.reads as number) >= 3, 'voted over several frames');
 });

@@ -131,7 +131,8 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
           st.label = tr.label;
           st.maxScore = Math.max(st.maxScore, det.score);
           if (st.announced) continue;
-          if (st.attempts < maxReads) {
+          // Plate work only for vehicles not yet read confidently: a stable vote stops the reads.
+          if (st.attempts < maxReads && st.stableAt === undefined) {
             st.attempts++;
             const read = await reader.readVehicle(frame, det, run);
             if (read && read.confidence >= minConf) {

@@ -6,7 +6,7 @@ import { createPpocrTextDetector } from '../../detectors/ppocrDet.js';
 import { createRetinaPlateDetector } from '../../detectors/retinaPlate.js';
 import { createYolov5PlateDetector } from '../../detectors/yolov5Plate.js';
 import { createDetectorLocalizer, createTextLocalizer, type PlateLocalizer } from './localize.js';
-import { createCctOcr, createLprnetOcr, createPlateRecCnOcr, createPpocrRecOcr, loadPpocrDictionary, type PlateOcr } from './ocr.js';
+import { createCctOcr, loadCctRegions, createLprnetOcr, createPlateRecCnOcr, createPpocrRecOcr, loadPpocrDictionary, type PlateOcr } from './ocr.js';
 import { PLATE_VEHICLE_CLASSES, PlateReader, type PlateReaderOptions } from './reader.js';
 
 /** Which models the plate pipeline uses (manifest names); defaults are the permissive ones. */
@@ -15,7 +15,7 @@ export interface PlateModelsConfig {
   vehicleDetector?: string | null;
   /** Plate localiser: a plate-detector (yolov5-plate / retina-plate, opt-in) or a ppocr-det text detector. Default `ppocrv4_det`. */
   plateLocalizer?: string;
-  /** OCR chain, tried in order. Default [`plate_ocr_cct_xs_v1_global`, `ppocrv4_rec`]. */
+  /** OCR chain, tried in order. Default [`plate_ocr_cct_xs_v2_global`, `ppocrv4_rec`] (v2 chosen by `bench plates`). */
   ocr?: string[];
 }
 
@@ -23,7 +23,7 @@ export interface PlateModelsConfig {
 export const DEFAULT_PLATE_MODELS: Required<PlateModelsConfig> = {
   vehicleDetector: 'yolox_nano',
   plateLocalizer: 'ppocrv4_det',
-  ocr: ['plate_ocr_cct_xs_v1_global', 'ppocrv4_rec'],
+  ocr: ['plate_ocr_cct_xs_v2_global', 'ppocrv4_rec'],
 };
 
 /** The opt-in Chinese pipeline (non-permissive models). */
@@ -38,7 +38,7 @@ export function localizerFor(runner: ModelRunner): PlateLocalizer {
   switch (runner.spec.family) {
     case 'yolov5-plate': return createDetectorLocalizer(createYolov5PlateDetector(runner));
     case 'retina-plate': return createDetectorLocalizer(createRetinaPlateDetector(runner));
-    case 'ppocr-det': return createTextLocalizer(createPpocrTextDetector(runner, { maxSide: 640 }));
+    case 'ppocr-det': return createTextLocalizer(createPpocrTextDetector(runner, { maxSide: 960 }));
     default: throw new VigilError('VIGIL_ERR_CONFIG', `Model ${runner.spec.name} (family ${runner.spec.family}) cannot localise plates`);
   }
 }
@@ -46,7 +46,10 @@ export function localizerFor(runner: ModelRunner): PlateLocalizer {
 /** An OCR strategy for a loaded model; `assetDir` holds manifest assets (the PP-OCR dictionary). */
 export function ocrFor(runner: ModelRunner, assetDir: string): PlateOcr {
   const s = runner.spec;
-  if (s.family === 'cct') return createCctOcr(runner);
+  if (s.family === 'cct') {
+    const regions = s.decode?.regions;
+    return createCctOcr(runner, typeof regions === 'string' ? loadCctRegions(join(assetDir, regions)) : undefined);
+  }
   if (s.family === 'ctc') {
     const dict = s.decode?.dictionary;
     if (typeof dict === 'string') return createPpocrRecOcr(runner, loadPpocrDictionary(join(assetDir, dict)));

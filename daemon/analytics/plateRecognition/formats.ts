@@ -8,18 +8,46 @@ export interface PlateFormat {
 
 const CN_PROVINCES = '京沪津渝冀晋蒙辽吉黑苏浙皖闽赣鲁豫鄂湘粤桂琼川贵云藏陕甘青宁新';
 
-/** Named presets; `cn` forbids I and O as Chinese plates do, `id` is Indonesia (e.g. B1234XYZ). */
+/**
+ * Named presets, most specific first. `cn` forbids I and O as Chinese plates do; `id` is
+ * Indonesia (e.g. B1234XYZ); `vanity` (letters only, as US and some EU custom plates) is
+ * weak: any word fits it, so a read fitting a real format always ranks above it.
+ */
 export const PLATE_FORMAT_PRESETS: Readonly<Record<string, string>> = {
   // Province, city letter, 4-5 characters, then a character or a class suffix (police 警, trailer 挂 ...).
   cn: `^[${CN_PROVINCES}][A-HJ-NP-Z][A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警港澳使领]$`,
-  // Most European plates: 4-8 characters mixing letters and digits.
-  'eu-generic': '^(?=[A-Z0-9]*[0-9])(?=[A-Z0-9]*[A-Z])[A-Z0-9]{4,8}$',
-  // US: 4-8 characters with at least one digit.
-  'us-generic': '^(?=[A-Z0-9]*[0-9])[A-Z0-9]{4,8}$',
-  // Indonesia: region letters, 1-4 digits, up to 3 letters.
-  id: '^[A-Z]{1,2}[0-9]{1,4}[A-Z]{0,3}$',
   // Great Britain (2001 scheme): AB12CDE.
   uk: '^[A-Z]{2}[0-9]{2}[A-Z]{3}$',
+  // Brazil: grey LLL9999 and Mercosur LLL9L99.
+  br: '^[A-Z]{3}[0-9][A-Z0-9][0-9]{2}$',
+  // Mercosur elsewhere: Argentina LL999LL, Paraguay/Uruguay LLL9999 style.
+  mercosur: '^[A-Z]{2}[0-9]{3}[A-Z]{2}$|^[A-Z]{3}[0-9]{3,4}$',
+  // Germany: district (1-3), 1-2 letters, 1-4 digits, optional E (electric) / H (historic).
+  de: '^[A-Z]{1,3}[A-Z]{1,2}[0-9]{1,4}[EH]?$',
+  // France (SIV) and Italy: AB123CD.
+  fr: '^[A-Z]{2}[0-9]{3}[A-Z]{2}$',
+  it: '^[A-Z]{2}[0-9]{3}[A-Z]{2}$',
+  // Spain (2000 scheme): 1234BCD, no vowels.
+  es: '^[0-9]{4}[B-DF-HJ-NP-TV-Z]{3}$',
+  // Indonesia: region letters, 1-4 digits, up to 3 letters.
+  id: '^[A-Z]{1,2}[0-9]{1,4}[A-Z]{0,3}$',
+  // Most European plates: 4-8 characters mixing letters and digits.
+  'eu-generic': '^(?=[A-Z0-9]*[0-9])(?=[A-Z0-9]*[A-Z])[A-Z0-9]{4,8}$',
+  // US (every state's standard and most custom plates): 2-8 characters with at least one digit.
+  'us-generic': '^(?=[A-Z0-9]*[0-9])[A-Z0-9]{2,8}$',
+  // Custom plates of letters only (US vanity, some EU show plates).
+  vanity: '^[A-Z]{4,8}$',
+};
+
+/** Formats any word fits: a read matching only these ranks below a read matching a real format. */
+export const WEAK_FORMATS: ReadonlySet<string> = new Set(['vanity']);
+
+/** The default expected formats: every preset (config `formats` narrows them to the regions a site sees). */
+export const DEFAULT_PLATE_FORMATS: readonly string[] = Object.keys(PLATE_FORMAT_PRESETS);
+
+/** The format preset of a country named by a reader's region head (fast-plate-ocr v2 `plate_regions`). */
+export const REGION_FORMATS: Readonly<Record<string, string>> = {
+  Brazil: 'br', 'United Kingdom': 'uk', Germany: 'de', France: 'fr', Italy: 'it', Spain: 'es', Indonesia: 'id', Argentina: 'mercosur',
 };
 
 /** Config form of a format: a preset name, or a custom `{name, pattern}`. */

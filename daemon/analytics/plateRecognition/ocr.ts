@@ -1,5 +1,6 @@
 import type { Tensor } from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { VigilError } from '../../errors.js';
 import type { InputSpec, ModelRunner, RunOptions } from '../../inference/types.js';
 import type { RgbImage } from '../../vision/image.js';
@@ -10,6 +11,9 @@ import { decodeCtcGreedy, type TextRead } from '../../detectors/ctc.js';
 /** A plate read by an OCR strategy; `colour` when the model classifies it (plate_rec_color). */
 export interface PlateTextRead extends TextRead {
   colour?: string;
+  /** Country the model's region head names (fast-plate-ocr v2), with its probability. */
+  region?: string;
+  regionConfidence?: number;
 }
 
 /** Reads the text of one rectified plate image (upright, tightly cropped). */
@@ -82,22 +86,46 @@ export function createPlateRecCnOcr(runner: ModelRunner): PlateOcr {
   };
 }
 
-/** Latin plates, one character per slot: fast-plate-ocr CCT (MIT). */
-export function createCctOcr(runner: ModelRunner): PlateOcr {
+/**
+ * Latin plates, one character per slot: fast-plate-ocr CCT (MIT). `regions` names the
+ * classes of a region head (v2: 66 countries, from its plate_config yaml), when present.
+ */
+export function createCctOcr(runner: ModelRunner, regions?: readonly string[]): PlateOcr {
   const spec = runner.spec;
   const alphabet = spec.labels?.join('') ?? CCT_ALPHABET;
   const input: InputSpec = { ...spec.input, resize: 'stretch' };
   return {
     name: spec.name,
     async read(plate, opts = {}, run) {
-      // The global model was trained on both layouts; rows joined only for the CTC models.
+      // The global models were trained on both layouts; rows joined only for the CTC models.
       void opts;
       const { tensor } = prepareInput(plate, input);
       const out = await runner.run({ [input.name]: tensor }, run);
       const t = outputOf(out, spec.outputs?.[0], spec.name);
-      return decodeCctSlots(t.data as Float32Array, t.dims, alphabet);
+      const read: PlateTextRead = decodeCctSlots(t.data as Float32Array, t.dims, alphabet);
+      const head = regions && spec.outputs?.[1] ? out[spec.outputs[1]] : undefined;
+      if (head && regions) {
+        const v = head.data as Float32Array;
+        let best = 0;
+        for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
+        if (regions[best] !== undefined) { read.region = regions[best]; read.regionConfidence = v[best]!; }
+      }
+      return read;
     },
   };
+}
+
+/** The `plate_regions` list of a fast-plate-ocr plate_config yaml. */
+export function loadCctRegions(path: string): string[] {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new VigilError('VIGIL_ERR_MODEL_MISSING', `Plate OCR config ${path} cannot be read: ${(err as Error).message}`);
+  }
+  const list = (doc as { plate_regions?: unknown } | null)?.plate_regions;
+  if (!Array.isArray(list) || !list.every((r) => typeof r === 'string')) throw new VigilError('VIGIL_ERR_MODEL_SHAPE', `Plate OCR config ${path} has no plate_regions list`);
+  return list as string[];
 }
 
 /** Loads a PP-OCR dictionary: one symbol per line; class i+1 is line i, the last class a space. */

@@ -4,7 +4,8 @@ import { iou } from '../../detectors/nms.js';
 import type { Box, RgbImage } from '../../vision/image.js';
 import { cropImage } from '../../vision/preprocess.js';
 import { quadSize, warpQuad, type Quad } from '../../vision/warp.js';
-import { normalisePlate, PLATE_FORMAT_PRESETS, resolveFormats, type PlateFormat, type PlateFormatConfig } from './formats.js';
+import { DEFAULT_PLATE_FORMATS, normalisePlate, REGION_FORMATS, resolveFormats, WEAK_FORMATS, type PlateFormat, type PlateFormatConfig } from './formats.js';
+import { expandQuad } from './crops.js';
 import { boxQuad, type PlateLocalizer, type PlateRegion } from './localize.js';
 import type { PlateOcr, PlateTextRead } from './ocr.js';
 
@@ -27,7 +28,7 @@ export interface PlateReaderDeps {
 
 /** Reader tunables (config `plate-recognition` options). */
 export interface PlateReaderOptions {
-  /** Plate formats, preset names or `{name, pattern}`. Default: every preset. */
+  /** Plate formats, preset names or `{name, pattern}`. Default: DEFAULT_PLATE_FORMATS (every region's). */
   formats?: PlateFormatConfig[];
   /** Drop reads that match no format. Default true. */
   requireFormat?: boolean;
@@ -66,8 +67,12 @@ export interface PlateResult {
   format: string | null;
   /** Localisation score. */
   score: number;
+  /** O/0, I/1, B/8 substitutions the format check made. */
+  corrections: number;
   /** OCR strategy that produced the read. */
   ocr: string;
+  /** Country named by the reader's region head (fast-plate-ocr v2), when it has one. */
+  region?: string;
   vehicle?: PlateVehicle;
 }
 
@@ -85,7 +90,7 @@ export class PlateReader {
   private readonly minChars: number;
 
   constructor(private readonly deps: PlateReaderDeps, opts: PlateReaderOptions = {}) {
-    this.formats = resolveFormats(opts.formats ?? Object.keys(PLATE_FORMAT_PRESETS));
+    this.formats = resolveFormats(opts.formats ?? DEFAULT_PLATE_FORMATS);
     this.requireFormat = opts.requireFormat ?? true;
     this.vehicleClasses = new Set(opts.vehicleClasses ?? PLATE_VEHICLE_CLASSES);
     this.minVehicleScore = opts.minVehicleScore ?? 0.35;
@@ -103,7 +108,8 @@ export class PlateReader {
       // Overlapping vehicle boxes (car + truck on one object) can find the same plate twice.
       if (r && !out.some((o) => o.text === r.text || iou(o.box, r.box) > 0.5)) out.push(r);
     }
-    return out;
+    // A plate with no vehicle box around it (cut off, unusual vehicle, close-up): look at the whole frame.
+    return out.length ? out : this.readFrame(img, run);
   }
 
   /** Vehicles of the configured classes, score and size filtered, best first. */
@@ -122,7 +128,8 @@ export class PlateReader {
     const box: Box = [Math.max(0, x1 - mx), Math.max(0, y1 - my), Math.min(img.width, x2 + mx), Math.min(img.height, y2 + my)];
     const ox = Math.floor(box[0]), oy = Math.floor(box[1]);
     const crop = cropImage(img, box);
-    const regions = (await this.deps.localizer.locate(crop, { withinVehicle: true }, run)).map((r) => shiftRegion(r, ox, oy));
+    // A vehicle cut by the top of the frame may show its plate anywhere: search all of it.
+    const regions = (await this.deps.localizer.locate(crop, { withinVehicle: y1 > 2 }, run)).map((r) => shiftRegion(r, ox, oy));
     const reads = await this.readRegions(img, regions, 1, run);
     const r = reads[0];
     if (!r) return null;
@@ -136,52 +143,78 @@ export class PlateReader {
     return this.readRegions(img, regions, 8, run);
   }
 
-  /** Reads regions best first; keeps up to `max` distinct plates. */
+  /** Reads every region; keeps up to `max` distinct plates, best read first (format fit, then confidence). */
   private async readRegions(img: RgbImage, regions: PlateRegion[], max: number, run?: RunOptions): Promise<PlateResult[]> {
-    const out: PlateResult[] = [];
-    let fallback: PlateResult | null = null;
-    for (const region of regions) {
-      if (out.length >= max) break;
+    const reads: PlateResult[] = [];
+    const order = new Map<PlateResult, { i: number; line: boolean }>();
+    for (const [i, region] of regions.entries()) {
       const r = await this.readRegion(img, region, run);
-      if (!r) continue;
-      if (r.format === null) {
-        if (!fallback || r.confidence > fallback.confidence) fallback = r;
-        continue;
-      }
-      if (!out.some((o) => o.text === r.text)) out.push(r);
+      if (r) { reads.push(r); order.set(r, { i, line: !!region.margins }); }
     }
-    if (out.length === 0 && fallback && !this.requireFormat) out.push(fallback);
+    // A plate detector's own ranking is kept (its best box is the vehicle's plate, not a neighbour's
+    // plate read more confidently); text lines, which include badges and stickers, go by confidence.
+    reads.sort((a, b) => rank(b) - rank(a) || (order.get(a)!.line && order.get(b)!.line ? b.confidence - a.confidence : order.get(a)!.i - order.get(b)!.i));
+    const out: PlateResult[] = [];
+    for (const r of reads) {
+      if (out.length >= max) break;
+      if (r.format === null && this.requireFormat) continue;
+      if (isFragment(r, reads)) continue;
+      // Two regions of one plate (a line and its row pair, or overlapping lines) read once.
+      if (!out.some((o) => o.text === r.text || iou(o.box, r.box) > 0.3)) out.push(r);
+    }
     return out;
   }
 
-  /** Rectifies one region and runs the OCR chain; the first format-matching read wins. */
+  /**
+   * Reads one region: every crop of it (margins, see crops.ts) through the OCR chain. The
+   * reads are compared rather than the first one trusted: a text read by several crops
+   * outweighs one read once, and a read that fits an expected format outranks one that
+   * fits none. The chain stops at the first model whose best read fits a format without
+   * correction. A read fitting no format keeps half its confidence.
+   */
   async readRegion(img: RgbImage, region: PlateRegion, run?: RunOptions): Promise<PlateResult | null> {
-    let best: PlateResult | null = null;
-    for (const ocr of this.deps.ocr) {
-      const raw = await this.ocrRegion(img, region, ocr, run);
-      if (!raw) continue;
-      const n = normalisePlate(raw.chars, raw.confidences, this.formats);
-      if (n.chars.length < this.minChars) continue;
-      const confidence = n.confidences.reduce((a, b) => a + b, 0) / n.confidences.length;
-      const rows = region.double ? '-double' : '';
-      const type = raw.colour ? `${raw.colour}${rows}` : region.double ? 'double' : 'single';
-      const res: PlateResult = {
-        box: region.box, ...(region.corners ? { corners: region.corners } : {}),
-        text: n.text, chars: n.chars, confidences: n.confidences, confidence,
-        plate_type: type, type, format: n.format, score: region.score, ocr: ocr.name,
-      };
-      if (n.format !== null) return res;
-      if (!best || res.confidence > best.confidence) best = res;
+    const all: PlateResult[] = [];
+    for (const [i, ocr] of this.deps.ocr.entries()) {
+      const reads: PlateResult[] = [];
+      // Fallback readers (slower general text readers, e.g. PP-OCR rec, trained on text lines) read the line as found.
+      for (const raw of await this.ocrRegion(img, i > 0 ? { ...region, margins: undefined } : region, ocr, run)) {
+        const n = normalisePlate(raw.chars, raw.confidences, this.formats);
+        if (n.chars.length < this.minChars) continue;
+        // Lower confidence for a read fitting no expected format, or not the format of the country
+        // the reader recognises (when that country's format is expected): other crops may read it better.
+        const confidence = mean(n.confidences) * (n.format === null ? 0.5 : this.fitsRegion(n.text, raw) ? 1 : 0.8);
+        const rows = region.double ? '-double' : '';
+        const type = raw.colour ? `${raw.colour}${rows}` : region.double ? 'double' : 'single';
+        reads.push({
+          box: region.box, ...(region.corners ? { corners: region.corners } : {}),
+          text: n.text, chars: n.chars, confidences: n.confidences, confidence,
+          plate_type: type, type, format: n.format, corrections: n.corrections, score: region.score, ocr: ocr.name,
+          ...(raw.region ? { region: raw.region } : {}),
+        });
+      }
+      const best = pickRead(reads);
+      if (best && best.format !== null && best.corrections === 0) return best;
+      all.push(...reads);
     }
-    return best;
+    return pickRead(all);
   }
 
-  private async ocrRegion(img: RgbImage, region: PlateRegion, ocr: PlateOcr, run?: RunOptions): Promise<PlateTextRead | null> {
+  /** False when the reader's region head is sure of a country whose expected format `text` does not fit. */
+  private fitsRegion(text: string, raw: PlateTextRead): boolean {
+    const name = raw.region ? REGION_FORMATS[raw.region] : undefined;
+    const f = name && (raw.regionConfidence ?? 0) >= 0.8 ? this.formats.find((x) => x.name === name) : undefined;
+    return !f || f.pattern.test(text);
+  }
+
+  /** The OCR reads of one region: one per crop margin (text lines), or the corners as given (plate detectors). */
+  private async ocrRegion(img: RgbImage, region: PlateRegion, ocr: PlateOcr, run?: RunOptions): Promise<PlateTextRead[]> {
     const q = region.corners ?? boxQuad(region.box);
     const sz = quadSize(q);
-    if (sz.width < 8 || sz.height < 4) return null;
-    const whole = await ocr.read(rectify(img, q), { double: region.double }, run);
-    if (!region.lines || region.lines.length < 2 || normalisePlate(whole.chars, whole.confidences, this.formats).format !== null) return whole;
+    if (sz.width < 8 || sz.height < 4) return [];
+    const crops = region.margins?.length ? region.margins.map(([mx, my]) => expandQuad(q, mx, my)) : [q];
+    const reads: PlateTextRead[] = [];
+    for (const c of crops) reads.push(await ocr.read(rectify(img, c), { double: region.double }, run));
+    if (!region.lines || region.lines.length < 2 || reads.some((r) => normalisePlate(r.chars, r.confidences, this.formats).format !== null)) return reads;
     // Two text lines of one plate: read each, join top row first.
     const chars: string[] = [];
     const confidences: number[] = [];
@@ -190,8 +223,47 @@ export class PlateReader {
       chars.push(...r.chars);
       confidences.push(...r.confidences);
     }
-    return { text: chars.join(''), chars, confidences, confidence: mean(confidences) };
+    reads.push({ text: chars.join(''), chars, confidences, confidence: mean(confidences) });
+    return reads;
   }
+}
+
+/**
+ * Format fit as a rank: a direct match 3 (2 for a weak format such as `vanity`, which any
+ * word fits), a match only after O/0-style corrections 1, none 0.
+ */
+function rank(r: PlateResult): number {
+  if (r.format === null) return 0;
+  if (r.corrections) return 1;
+  return WEAK_FORMATS.has(r.format) ? 2 : 3;
+}
+
+/** A read whose text is part of a longer, as well ranked read over the same place (a plate split at a space). */
+function isFragment(r: PlateResult, reads: readonly PlateResult[]): boolean {
+  return reads.some((o) => o !== r && o.text.length > r.text.length && o.text.includes(r.text) && rank(o) >= rank(r) && contains(o.box, r.box));
+}
+
+function contains(outer: Box, inner: Box): boolean {
+  const iw = Math.min(outer[2], inner[2]) - Math.max(outer[0], inner[0]), ih = Math.min(outer[3], inner[3]) - Math.max(outer[1], inner[1]);
+  return iw > 0 && ih > 0 && iw * ih >= 0.7 * (inner[2] - inner[0]) * (inner[3] - inner[1]);
+}
+
+/**
+ * The read a set of reads of one plate agrees on: best rank, then the text whose reads'
+ * confidences sum highest; its most confident read is returned, with the mean
+ * confidence of the reads of that text (a text read once among many crops counts less).
+ */
+export function pickRead(reads: readonly PlateResult[]): PlateResult | null {
+  const groups = new Map<string, PlateResult[]>();
+  for (const r of reads) groups.set(r.text, [...(groups.get(r.text) ?? []), r]);
+  let best: { r: PlateResult; rank: number; weight: number } | null = null;
+  for (const g of groups.values()) {
+    const top = g.reduce((a, b) => (b.confidence > a.confidence ? b : a));
+    const weight = g.reduce((a, b) => a + b.confidence, 0);
+    const rk = rank(top);
+    if (!best || rk > best.rank || (rk === best.rank && weight > best.weight)) best = { r: top, rank: rk, weight };
+  }
+  return best?.r ?? null;
 }
 
 function rectify(img: RgbImage, q: Quad): RgbImage {
