@@ -170,7 +170,7 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     outbox: mqtt,
     onStorageFull: () => retention.trimNow(),
   });
-  const pipeline = new AnalyticsPipeline({ log, createAnalytics, emit: (obs, stream) => sink.handle(obs, stream.url) });
+  const pipeline = new AnalyticsPipeline({ log, createAnalytics, emit: (obs, stream) => sink.handle(obs, stream.url), eventBacklog: config.inference.event_backlog });
 
   const streams = new StreamRegistry({
     log,
