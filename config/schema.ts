@@ -57,6 +57,7 @@ export const streamSchema = {
     zones: { type: 'array', items: polygonArea, default: [] },
     areas: { type: 'array', items: polygonArea, default: [] },
     plate_formats: { type: 'array', items: { type: 'string' } },
+    motion_gate: { type: 'boolean' },
   },
 } as const;
 

@@ -43,6 +43,8 @@ export interface StreamEntry {
   zones: AreaConfig[];
   areas: AreaConfig[];
   plate_formats?: string[];
+  /** Overrides inference.motion_gate.enabled for this stream (false for analytics that need every frame). */
+  motion_gate?: boolean;
 }
 
 export interface VigilConfig {

@@ -170,7 +170,9 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     outbox: mqtt,
     onStorageFull: () => retention.trimNow(),
   });
-  const pipeline = new AnalyticsPipeline({ log, createAnalytics, emit: (obs, stream) => sink.handle(obs, stream.url), eventBacklog: config.inference.event_backlog });
+  const pipeline = new AnalyticsPipeline({ log, createAnalytics, emit: (obs, stream) => sink.handle(obs, stream.url), eventBacklog: config.inference.event_backlog,
+    motionGate: { enabled: config.inference.motion_gate.enabled, threshold: config.inference.motion_gate.threshold, maxSkipMs: config.inference.motion_gate.max_skip_s * 1000 },
+  });
 
   const streams = new StreamRegistry({
     log,

@@ -69,3 +69,26 @@ test('a store that falls behind pauses only that stream at the bound; frames mea
   assert.deepEqual(seenA, [1, 2, 6], 'after the store catches up the newest frame is analysed');
   await p.stop();
 });
+
+test('with the motion gate on, a still camera is analysed once per max-skip; a stream may opt out', async () => {
+  const seenA: number[] = [];
+  const seenB: number[] = [];
+  const p = new AnalyticsPipeline({
+    log: silentLogger(),
+    createAnalytics: async (s) => [analytic(s.id === 'a' ? seenA : seenB)],
+    emit: async () => {},
+    motionGate: { enabled: true, threshold: 4, maxSkipMs: 1000 },
+  });
+  await p.setStream(entry('a'));
+  await p.setStream({ ...entry('b'), motion_gate: false });
+  for (let i = 0; i < 10; i++) {
+    // frame() is all zeros: nothing ever changes; timestamps 250 ms apart.
+    p.onFrame({ ...frame('a', i), timestamp: i * 250 });
+    p.onFrame({ ...frame('b', i), timestamp: i * 250 });
+    for (let k = 0; k < 5; k++) await tick();
+  }
+  assert.deepEqual(seenA, [0, 4, 8]);
+  assert.equal(seenB.length, 10);
+  assert.equal(p.stats().find((s) => s.streamId === 'a')!.framesStill, 7);
+  await p.stop();
+});

@@ -1,6 +1,7 @@
 import type { Logger } from './log.js';
 import type { Observation, StreamAnalytic } from './analytics/types.js';
 import { EventLane } from './events/eventLane.js';
+import { ChangeGate, type ChangeGateOptions } from './vision/changeGate.js';
 import type { Frame } from './streams/frame.js';
 import type { StreamEntry } from '../config/types.js';
 
@@ -10,6 +11,8 @@ export interface PipelineStats {
   framesIn: number;
   framesAnalysed: number;
   framesDropped: number;
+  /** Frames the change gate let pass unanalysed (nothing moved). */
+  framesStill?: number;
   observations: number;
   errors: number;
   /** Unix ms when the current frame started analysis, or null when idle. */
@@ -31,6 +34,8 @@ export interface PipelineDeps {
   emit(obs: Observation, stream: StreamEntry): Promise<void>;
   /** Observations a stream may have waiting for emit before its analysis pauses (default 64). */
   eventBacklog?: number;
+  /** A change gate in front of every stream's analytics (a stream's `motion_gate` overrides `enabled`). */
+  motionGate?: ChangeGateOptions & { enabled: boolean };
 }
 
 /** An observation with the stream entry it was found under (its address goes into the event). */
@@ -48,6 +53,8 @@ interface Slot {
   running: Promise<void> | null;
   /** Events in per-stream order, off the frame path; kept across a config change so order holds. */
   lane: EventLane<Emission>;
+  /** Skips frames that barely differ from the last analysed one; null when off. */
+  gate: ChangeGate | null;
   stats: PipelineStats;
 }
 
@@ -76,6 +83,7 @@ export class AnalyticsPipeline {
       pending: null,
       running: null,
       lane: old?.lane ?? this.newLane(log),
+      gate: this.gateFor(entry),
       stats: old?.stats ?? emptyStats(entry.id),
     };
     this.slots.set(entry.id, slot);
@@ -108,7 +116,10 @@ export class AnalyticsPipeline {
     const slot = this.slots.get(frame.streamId);
     if (!slot || this.stopped) return;
     slot.stats.framesIn++;
-    if (slot.pending) slot.stats.framesDropped++;
+    if (slot.pending) {
+      slot.stats.framesDropped++;
+      slot.pending.release?.(); // never seen by an analytic: its buffer can take a later frame
+    }
     slot.pending = frame;
     if (!slot.running) slot.running = this.drain(slot);
   }
@@ -145,6 +156,11 @@ export class AnalyticsPipeline {
       }
       const frame = slot.pending;
       slot.pending = null;
+      if (slot.gate && !slot.gate.pass(frame, frame.timestamp)) {
+        slot.stats.framesStill = (slot.stats.framesStill ?? 0) + 1;
+        frame.release?.();
+        continue;
+      }
       await this.analyse(slot, frame);
     }
     slot.running = null;
@@ -174,6 +190,12 @@ export class AnalyticsPipeline {
     slot.lane.push(found.map((obs) => ({ obs, entry: slot.entry })));
   }
 
+  private gateFor(entry: StreamEntry): ChangeGate | null {
+    const g = this.deps.motionGate;
+    const on = entry.motion_gate ?? g?.enabled ?? false;
+    return on ? new ChangeGate({ threshold: g?.threshold ?? 4, maxSkipMs: g?.maxSkipMs ?? 2000 }) : null;
+  }
+
   private newLane(log: Logger): EventLane<Emission> {
     return new EventLane<Emission>((e) => this.deps.emit(e.obs, e.entry), this.deps.eventBacklog ?? 64, log);
   }
@@ -191,5 +213,5 @@ export class AnalyticsPipeline {
 }
 
 function emptyStats(streamId: string): PipelineStats {
-  return { streamId, framesIn: 0, framesAnalysed: 0, framesDropped: 0, observations: 0, errors: 0, busySince: null, lastAnalysedAt: null, analysisMs: 0, eventBacklog: 0, eventStalls: 0 };
+  return { streamId, framesIn: 0, framesAnalysed: 0, framesDropped: 0, observations: 0, errors: 0, busySince: null, lastAnalysedAt: null, framesStill: 0, analysisMs: 0, eventBacklog: 0, eventStalls: 0 };
 }
