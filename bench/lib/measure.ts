@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance as perf, PerformanceObserver } from 'node:perf_hooks';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
@@ -66,22 +66,28 @@ export function cpuSince(a: CpuSample, b: CpuSample = cpuNow()): { wallMs: numbe
   return { wallMs: b.t - a.t, processMs, mainMs: b.main - a.main, childrenMs, totalMs: processMs + childrenMs };
 }
 
-/** Event-loop lag p99 and the GC share of the main thread over a window. */
-export function mainThreadWatch(): { stop(): { lagP99Ms: number; lagMaxMs: number; gcMs: number; mainCpuMs: number; gcShare: number } } {
+/**
+ * Event-loop lag p99 and the GC share of the main thread over a window: GC pause time over
+ * the time the loop was busy (both wall-clock, so a preempted thread on a loaded box does not
+ * inflate the share); main-thread CPU-ms beside them.
+ */
+export function mainThreadWatch(): { stop(): { lagP99Ms: number; lagMaxMs: number; gcMs: number; busyMs: number; mainCpuMs: number; gcShare: number } } {
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
   let gcMs = 0;
   const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs += e.duration; });
   obs.observe({ entryTypes: ['gc'] });
   const m0 = readMain();
+  const elu0 = perf.eventLoopUtilization();
   return {
     stop() {
+      const busyMs = perf.eventLoopUtilization(elu0).active;
       h.disable();
       obs.disconnect();
       const mainCpuMs = readMain() - m0;
       // The loop-delay histogram is in ns and includes the 10 ms sampling interval itself.
       const lag = (v: number): number => Math.max(0, v / 1e6 - 10);
-      return { lagP99Ms: lag(h.percentile(99)), lagMaxMs: lag(h.max), gcMs, mainCpuMs, gcShare: mainCpuMs > 0 ? gcMs / mainCpuMs : 0 };
+      return { lagP99Ms: lag(h.percentile(99)), lagMaxMs: lag(h.max), gcMs, busyMs, mainCpuMs, gcShare: busyMs > 0 ? Math.min(1, gcMs / busyMs) : 0 };
     },
   };
 }
