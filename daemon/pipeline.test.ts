@@ -92,3 +92,40 @@ test('with the motion gate on, a still camera is analysed once per max-skip; a s
   assert.equal(p.stats().find((s) => s.streamId === 'a')!.framesStill, 7);
   await p.stop();
 });
+
+test('streams sharing one slow model are served fairly, and each analyses its newest frame', async () => {
+  // One model, one run at a time (like a session worker); four cameras pushing faster than it runs.
+  let busy: Promise<void> = Promise.resolve();
+  const latest = new Map<string, number>();
+  const stale: string[] = [];
+  const seen = new Map<string, number>();
+  const model: StreamAnalytic = {
+    name: 'people-counting',
+    process: async (f) => {
+      if (f.index !== latest.get(f.streamId)) stale.push(`${f.streamId}#${f.index}`);
+      seen.set(f.streamId, (seen.get(f.streamId) ?? 0) + 1);
+      const run = busy.then(() => new Promise<void>((r) => setTimeout(r, 5)));
+      busy = run;
+      await run;
+      return [];
+    },
+  };
+  const p = new AnalyticsPipeline({ log: silentLogger(), createAnalytics: async () => [model], emit: async () => {} });
+  const ids = ['a', 'b', 'c', 'd'];
+  for (const id of ids) await p.setStream(entry(id));
+  for (let i = 1; i <= 60; i++) {
+    for (const id of ids) {
+      latest.set(id, i);
+      p.onFrame(frame(id, i));
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await p.stop();
+  assert.deepEqual(stale, [], 'a frame that started analysis was the newest of its stream');
+  const counts = ids.map((id) => seen.get(id) ?? 0);
+  assert.ok(Math.min(...counts) >= 1, `no stream starved: ${counts}`);
+  assert.ok(Math.max(...counts) - Math.min(...counts) <= 2, `turns are shared evenly: ${counts}`);
+  const st = p.stats();
+  // At most the one frame still waiting when stop() came is neither analysed nor dropped.
+  assert.ok(st.every((s) => { const gap = s.framesIn - s.framesAnalysed - s.framesDropped; return gap === 0 || gap === 1; }), 'every frame is analysed or counted as dropped');
+});
