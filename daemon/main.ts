@@ -170,8 +170,13 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     outbox: mqtt,
     onStorageFull: () => retention.trimNow(),
   });
-  const pipeline = new AnalyticsPipeline({ log, createAnalytics, emit: (obs, stream) => sink.handle(obs, stream.url), eventBacklog: config.inference.event_backlog,
-    motionGate: { enabled: config.inference.motion_gate.enabled, threshold: config.inference.motion_gate.threshold, maxSkipMs: config.inference.motion_gate.max_skip_s * 1000 },
+  const gate = config.inference.motion_gate;
+  const pipeline = new AnalyticsPipeline({
+    log,
+    createAnalytics,
+    emit: (obs, stream) => sink.handle(obs, stream.url),
+    eventBacklog: config.inference.event_backlog,
+    motionGate: { enabled: gate.enabled, threshold: gate.threshold, maxSkipMs: gate.max_skip_s * 1000 },
   });
 
   const streams = new StreamRegistry({
