@@ -1,5 +1,6 @@
 // `npm run bench -- pipeline [--load] [--full]`: frames analysed by the daemon (people counting,
-// streams offered 30 fps unpaced so the pipeline is saturated) beside this machine's limit
+// each stream offered 30 fps, the clip read at its own pace like a camera, so the pipeline is
+// saturated; an unpaced file would offer whatever ffmpeg decodes and measure only drops) beside this machine's limit
 // min(decode-only to rgb24 at the same size, ORT-only), all measured in the same run, interleaved
 // (limit, product, product, limit). Also: CPU-ms per analysed frame (node + ffmpeg) beside the
 // ORT-only CPU-ms per inference (the CPU ratio), event-loop lag p99 and the main thread's GC share.
@@ -19,8 +20,8 @@ const CLIP = 'video_street_pedestrians_640x360.mp4';
 interface Case { size: string; streams: number; source: 'file' | 'rtsp' }
 
 /** One measurement of the daemon: analysed fps and what it cost. */
-async function product(urls: string[], rtsp: boolean): Promise<{ fps: number; cpuPerFrame: number; lagP99: number; gcShare: number; dropped: number }> {
-  const b = await startBenchDaemon(urls.map((url, i) => ({ id: `s${i}`, url, fps: 30, realtime: rtsp, loop: true, analytics: ['people-counting'] })));
+async function product(urls: string[]): Promise<{ fps: number; cpuPerFrame: number; lagP99: number; gcShare: number; dropped: number }> {
+  const b = await startBenchDaemon(urls.map((url, i) => ({ id: `s${i}`, url, fps: 30, realtime: true, loop: true, analytics: ['people-counting'] })));
   try {
     await warm(b.daemon);
     const p0 = pipelineTotals(b.daemon);
@@ -45,8 +46,8 @@ async function measure(c: Case, file: string, rtsp: RtspServer | null): Promise<
     return { decode: dec.fps, ort: o.fps, ortCpu: o.cpuMsPerInference };
   };
   const l1 = await limit();
-  const p1 = await product(urls, !!rtsp);
-  const p2 = await product(urls, !!rtsp);
+  const p1 = await product(urls);
+  const p2 = await product(urls);
   const l2 = await limit();
   const decode = (l1.decode + l2.decode) / 2;
   const ort = (l1.ort + l2.ort) / 2;
