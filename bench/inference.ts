@@ -16,7 +16,7 @@ import { silentLogger } from '../daemon/log.js';
 import type { RgbImage } from '../daemon/vision/image.js';
 import { prepareInput } from '../daemon/vision/preprocess.js';
 import { mediaPath, modelMirror } from '../test/helpers/paths.js';
-import { cpuNow, cpuSince, f1, f2, loadLine, wantsFull, withOptionalLoad } from './lib/measure.js';
+import { benchProviders, cpuNow, cpuSince, f1, f2, loadLine, wantsFull, withOptionalLoad } from './lib/measure.js';
 
 const BLOCK = 10;
 const ROUNDS = 6;
@@ -34,9 +34,10 @@ export async function videoFrames(path: string, n: number, w = 640, h = 360): Pr
   return frames;
 }
 
-/** An ORT session in this thread with the plan's settings: the limit side. */
+/** An ORT session in this thread with the plan's settings and the bench's providers: the limit side. */
 export function ortSession(file: string, plan: Pick<ThreadPlan, 'intraOp' | 'spinning'>): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(file, {
+    executionProviders: benchProviders(),
     intraOpNumThreads: plan.intraOp, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
     ...(plan.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   });
@@ -47,14 +48,14 @@ export async function run(): Promise<void> {
     const plan = planThreads({ models: 1 });
     const frames = await videoFrames(mediaPath('video_street_pedestrians_640x360.mp4'), 60);
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
-    const engine = new InferenceEngine({ log: silentLogger(), dataDir, mirrorDir: modelMirror(), providers: ['cpu'], threads: plan });
+    const engine = new InferenceEngine({ log: silentLogger(), dataDir, mirrorDir: modelMirror(), providers: benchProviders(), threads: plan });
     try {
       const runner = await engine.get('yolox_nano');
       const spec = runner.spec;
       const detector = createObjectDetector(runner);
       const session = await ortSession(join(dataDir, 'models', spec.file), plan);
       const tensors = frames.map((f) => prepareInput(f, spec.input).tensor);
-      console.log(`yolox_nano, ${frames.length} frames 640x360, thread plan: ${plan.intraOp} intra-op of ${plan.cores} cores, spinning ${plan.spinning ? 'on' : 'off'}; ${loadLine()}`);
+      console.log(`yolox_nano on ${runner.provider}, ${frames.length} frames 640x360, thread plan: ${plan.intraOp} intra-op of ${plan.cores} cores, spinning ${plan.spinning ? 'on' : 'off'}; ${loadLine()}`);
       await session.run({ [spec.input.name]: tensors[0]! });
       await detector.detect(frames[0]!);
       const ortSide = { wall: 0, cpu: 0, n: 0 };

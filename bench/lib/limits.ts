@@ -12,7 +12,7 @@ import { ensureModel } from '../../models/fetcher.js';
 import { modelMirror } from '../../test/helpers/paths.js';
 import { prepareInput } from '../../daemon/vision/preprocess.js';
 import { ortSession, videoFrames } from '../inference.js';
-import { cpuNow, cpuSince } from './measure.js';
+import { benchProviders, cpuNow, cpuSince } from './measure.js';
 
 /** Frames/s of `n` ffmpeg decoders at once for `seconds` of wall time, converting to rgb24 (no output written). */
 export async function decodeOnlyFps(input: string, n: number, seconds: number, opts: { fps?: number; rtsp?: boolean } = {}): Promise<{ fps: number; cpuMsPerFrame: number }> {
@@ -65,7 +65,7 @@ export async function startBenchDaemon(streams: Record<string, unknown>[], extra
     data_dir: dataDir,
     log_level: 'silent',
     server: { host: '127.0.0.1', port: 0, admin_token: token },
-    models: { mirror: modelMirror() },
+    models: { mirror: modelMirror(), providers: benchProviders() },
     streams,
     ...extra,
   });

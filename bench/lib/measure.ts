@@ -132,3 +132,9 @@ export function pct(xs: number[], p: number): number {
 
 export const f1 = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
 export const f2 = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+
+/** Execution providers for the benches: VIGIL_BENCH_PROVIDERS=cuda,cpu (or tensorrt,cuda,cpu) on a GPU box; default cpu. */
+export function benchProviders(): string[] {
+  const list = (process.env.VIGIL_BENCH_PROVIDERS ?? 'cpu').split(',').map((p) => p.trim()).filter(Boolean);
+  return list.includes('cpu') ? list : [...list, 'cpu'];
+}
