@@ -78,7 +78,8 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
 
   const threads = planThreads({
     budget: config.inference.threads,
-    models: expectedModelCount(config.streams),
+    // Streams from the config file and those added through the API (kept in the store).
+    models: expectedModelCount([...config.streams, ...streamStore.list().map((s) => ({ ...s.config, enabled: s.enabled }))]),
     perSession: config.models.intra_op_threads,
     spinning: config.inference.spinning,
   });

@@ -10,11 +10,11 @@ const MODELS_OF: Record<AnalyticName, string[]> = {
 };
 
 /** How many distinct models the streams' analytics will load (at least 1): the thread budget is split across them. */
-export function expectedModelCount(streams: { analytics: readonly AnalyticName[]; enabled?: boolean }[]): number {
+export function expectedModelCount(streams: { analytics?: readonly AnalyticName[]; enabled?: boolean }[]): number {
   const keys = new Set<string>();
   for (const s of streams) {
     if (s.enabled === false) continue;
-    for (const a of s.analytics) for (const k of MODELS_OF[a] ?? []) keys.add(k);
+    for (const a of s.analytics ?? []) for (const k of MODELS_OF[a] ?? []) keys.add(k);
   }
   return Math.max(1, keys.size);
 }

@@ -27,4 +27,5 @@ test('the model count follows the enabled streams\' analytics, shared detectors 
   assert.equal(expectedModelCount([{ analytics: ['people-counting'] }, { analytics: ['vehicle-counting', 'crowd-estimation'] }]), 1);
   assert.equal(expectedModelCount([{ analytics: ['people-counting', 'face-recognition'] }]), 3);
   assert.equal(expectedModelCount([{ analytics: ['face-recognition'], enabled: false }, { analytics: ['people-counting'] }]), 1);
+  assert.equal(expectedModelCount([{}, { analytics: ['plate-recognition'] }]), 3, 'a stored stream without an analytics list counts nothing');
 });
