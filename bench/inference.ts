@@ -1,22 +1,28 @@
-// `npm run bench -- inference`: yolox_nano on 200 real frames — ORT-only vs the full
-// path (pre + infer + decode), the overhead ratio, 1 vs 4 streams, and resize costs.
+// `npm run bench -- inference [--load] [--full]`: yolox_nano on real frames at the daemon's own
+// thread plan (planThreads, as main computes it for one model). Limit: ORT alone, a session in
+// this thread fed ready tensors. Product: the full path the streams use (pre-processing, the
+// engine's worker hop, decode, NMS). Interleaved in blocks so load on a shared machine hits
+// both alike; wall-clock and CPU-time per inference side by side. --full adds two sessions
+// at once with spinning on and off (the reason the plan turns it off).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
-import { benchModel, stats, streamThroughput } from '../daemon/inference/benchmark.js';
+import * as ort from 'onnxruntime-node';
+import { createObjectDetector } from '../daemon/detectors/objectDetector.js';
 import { InferenceEngine } from '../daemon/inference/engine.js';
+import { planThreads, type ThreadPlan } from '../daemon/inference/threadBudget.js';
 import { silentLogger } from '../daemon/log.js';
 import type { RgbImage } from '../daemon/vision/image.js';
 import { prepareInput } from '../daemon/vision/preprocess.js';
-import { BUILTIN_MODELS } from '../models/manifest.js';
 import { mediaPath, modelMirror } from '../test/helpers/paths.js';
+import { benchProviders, cpuNow, cpuSince, f1, f2, loadLine, wantsFull, withOptionalLoad } from './lib/measure.js';
 
-const FRAMES = 200;
+const BLOCK = 10;
+const ROUNDS = 6;
 
-/** Decodes the first n frames of a 640x360 clip to RGB through ffmpeg. */
-async function videoFrames(path: string, n: number, w = 640, h = 360): Promise<RgbImage[]> {
+/** Decodes the first n frames of a clip to RGB at w x h through ffmpeg. */
+export async function videoFrames(path: string, n: number, w = 640, h = 360): Promise<RgbImage[]> {
   const ff = spawn('ffmpeg', ['-v', 'error', '-i', path, '-frames:v', String(n), '-vf', `scale=${w}:${h}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
   const chunks: Buffer[] = [];
   for await (const c of ff.stdout) chunks.push(c as Buffer);
@@ -28,48 +34,72 @@ async function videoFrames(path: string, n: number, w = 640, h = 360): Promise<R
   return frames;
 }
 
-export async function run(): Promise<void> {
-  const threads = { intraOp: Math.max(1, Math.floor(availableParallelism() / 2)), interOp: 1 };
-  const frames = await videoFrames(mediaPath('video_street_pedestrians_640x360.mp4'), FRAMES);
-  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
-  const log = silentLogger();
-  console.log(`${frames.length} frames 640x360, ${availableParallelism()} cores, ORT intra-op threads ${threads.intraOp}`);
-  try {
-    // Resize: our fused bilinear (resize+letterbox+BGR+NCHW float in one pass) vs sharp resize + our conversion.
-    const spec = BUILTIN_MODELS.find((m) => m.name === 'yolox_nano')!.input;
-    const ours: number[] = [];
-    const viaSharp: number[] = [];
-    for (let i = 0; i < 100; i++) {
-      const f = frames[i % frames.length]!;
-      let t = performance.now();
-      prepareInput(f, spec);
-      ours.push(performance.now() - t);
-      t = performance.now();
-      const small = await sharp(f.data, { raw: { width: f.width, height: f.height, channels: 3 } }).resize(416, 234, { kernel: 'linear' }).raw().toBuffer();
-      prepareInput({ width: 416, height: 234, data: small }, spec);
-      viaSharp.push(performance.now() - t);
-    }
-    console.log(`pre-processing 640x360 -> 416x416 letterbox: fused typed-array bilinear ${stats(ours).mean} ms, sharp resize + convert ${stats(viaSharp).mean} ms`);
+/** An ORT session in this thread with the plan's settings and the bench's providers: the limit side. */
+export function ortSession(file: string, plan: Pick<ThreadPlan, 'intraOp' | 'spinning'>): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(file, {
+    executionProviders: benchProviders(),
+    intraOpNumThreads: plan.intraOp, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
+    ...(plan.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+  });
+}
 
-    const engine = new InferenceEngine({ log, dataDir, mirrorDir: modelMirror(), providers: ['cpu'], threads, batch: { maxBatch: 4, maxWaitMs: 4 }, queueDepth: 16 });
-    const r = await benchModel('yolox_nano', frames, { count: FRAMES, dataDir, log, threads, engine });
-    console.log(`yolox_nano ORT-only:          mean ${r.ortOnly.mean} ms  p50 ${r.ortOnly.p50}  p99 ${r.ortOnly.p99}`);
-    console.log(`yolox_nano full path:         mean ${r.full.mean} ms  p50 ${r.full.p50}  p99 ${r.full.p99}  (pre ${r.pre.mean} ms, worker hop + decode + NMS the rest)`);
-    console.log(`overhead ratio full/ORT-only: ${r.overhead}  (goal <= 1.15)`);
-    const one = await streamThroughput(engine, 'yolox_nano', frames, 1, FRAMES);
-    const four = await streamThroughput(engine, 'yolox_nano', frames, 4, FRAMES / 4);
-    console.log(`yolox_nano throughput: 1 stream ${one.fps} fps, 4 streams ${four.fps} fps total (${four.drops} dropped)`);
-    // A dynamic-batch model shows batching: plate OCR on real plate crops.
-    const plates = await Promise.all(['plate_crop_latin_KRW301.png', 'plate_crop_latin_AD799KB.png'].map(async (f) => {
-      const { data, info } = await sharp(mediaPath(f)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      return { width: info.width, height: info.height, data };
-    }));
-    const o1 = await streamThroughput(engine, 'plate_ocr_cct_xs_v1_global', plates, 1, 200);
-    const o4 = await streamThroughput(engine, 'plate_ocr_cct_xs_v1_global', plates, 4, 50);
-    const m = engine.metrics().find((x) => x.model === 'plate_ocr_cct_xs_v1_global')!;
-    console.log(`plate_ocr_cct (dynamic batch): 1 stream ${o1.fps} fps, 4 streams ${o4.fps} fps (mean batch over both runs ${m.meanBatch})`);
-    await engine.stop();
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+export async function run(): Promise<void> {
+  await withOptionalLoad(async () => {
+    const plan = planThreads({ models: 1 });
+    const frames = await videoFrames(mediaPath('video_street_pedestrians_640x360.mp4'), 60);
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+    const engine = new InferenceEngine({ log: silentLogger(), dataDir, mirrorDir: modelMirror(), providers: benchProviders(), threads: plan });
+    try {
+      const runner = await engine.get('yolox_nano');
+      const spec = runner.spec;
+      const detector = createObjectDetector(runner);
+      const session = await ortSession(join(dataDir, 'models', spec.file), plan);
+      const tensors = frames.map((f) => prepareInput(f, spec.input).tensor);
+      console.log(`yolox_nano on ${runner.provider}, ${frames.length} frames 640x360, thread plan: ${plan.intraOp} intra-op of ${plan.cores} cores, spinning ${plan.spinning ? 'on' : 'off'}; ${loadLine()}`);
+      await session.run({ [spec.input.name]: tensors[0]! });
+      await detector.detect(frames[0]!);
+      const ortSide = { wall: 0, cpu: 0, n: 0 };
+      const fullSide = { wall: 0, cpu: 0, n: 0 };
+      let i = 0;
+      for (let r = 0; r < ROUNDS; r++) {
+        let c = cpuNow();
+        for (let k = 0; k < BLOCK; k++, i++) await session.run({ [spec.input.name]: tensors[i % tensors.length]! });
+        let d = cpuSince(c);
+        ortSide.wall += d.wallMs; ortSide.cpu += d.processMs; ortSide.n += BLOCK;
+        c = cpuNow();
+        for (let k = 0; k < BLOCK; k++, i++) await detector.detect(frames[i % frames.length]!);
+        d = cpuSince(c);
+        fullSide.wall += d.wallMs; fullSide.cpu += d.processMs; fullSide.n += BLOCK;
+      }
+      const ow = ortSide.wall / ortSide.n, oc = ortSide.cpu / ortSide.n, fw = fullSide.wall / fullSide.n, fc = fullSide.cpu / fullSide.n;
+      console.log(`ORT alone:  ${f1(ow)} ms/inference wall, ${f1(oc)} CPU-ms/inference`);
+      console.log(`full path:  ${f1(fw)} ms/inference wall, ${f1(fc)} CPU-ms/inference`);
+      console.log(`ratio ORT/full: wall ${f2(ow / fw)}, CPU ${f2(oc / fc)} (1.00 = no overhead); ${loadLine()}`);
+      await session.release();
+      if (wantsFull()) await twoSessions(join(dataDir, 'models', spec.file), tensors, spec.input.name);
+    } finally {
+      await engine.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** Two sessions running at once (people + another model), spinning on vs off, interleaved. */
+async function twoSessions(file: string, tensors: ort.Tensor[], input: string): Promise<void> {
+  const plan = planThreads({ models: 2 });
+  const rate = { on: 0, off: 0 };
+  for (let r = 0; r < 2; r++) {
+    for (const spinning of [true, false]) {
+      const a = await ortSession(file, { intraOp: plan.intraOp, spinning });
+      const b = await ortSession(file, { intraOp: plan.intraOp, spinning });
+      const t0 = performance.now();
+      let n = 0;
+      // ORT's node binding runs session.run on its own thread pool, so two awaits overlap.
+      await Promise.all([a, b].map(async (s) => { for (let k = 0; k < 20; k++, n++) await s.run({ [input]: tensors[k % tensors.length]! }); }));
+      rate[spinning ? 'on' : 'off'] += n / ((performance.now() - t0) / 1000) / 2;
+      await a.release();
+      await b.release();
+    }
   }
+  console.log(`two sessions at once (${plan.intraOp} intra-op each): spinning on ${f1(rate.on)} inferences/s, off ${f1(rate.off)}; ${loadLine()}`);
 }

@@ -1,4 +1,4 @@
-// `npm run bench -- NAME [NAME...]` runs bench/NAME.ts (each exports `run()`); no name lists them.
+// `npm run bench -- NAME [NAME...] [--load] [--full]` runs bench/NAME.ts (each exports `run()`); no name lists them.
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -7,7 +7,8 @@ const available = readdirSync(dir)
   .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('.test.ts') && !f.startsWith('_'))
   .map((f) => f.slice(0, -3))
   .sort();
-const names = process.argv.slice(2);
+// Flags (--load: a competing busy core; --full: the long variants) are read by the benches themselves.
+const names = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 if (names.length === 0) {
   console.log(`usage: npm run bench -- NAME\navailable: ${available.join(', ')}`);
   process.exit(0);

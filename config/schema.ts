@@ -57,6 +57,7 @@ export const streamSchema = {
     zones: { type: 'array', items: polygonArea, default: [] },
     areas: { type: 'array', items: polygonArea, default: [] },
     plate_formats: { type: 'array', items: { type: 'string' } },
+    motion_gate: { type: 'boolean' },
   },
 } as const;
 
@@ -116,13 +117,33 @@ export const configSchema = {
         mirror: { type: ['string', 'null'], default: null },
         manifest: { type: ['string', 'null'], default: null },
         providers: { type: 'array', items: { type: 'string', enum: ['tensorrt', 'cuda', 'dml', 'coreml', 'cpu'] }, minItems: 1, default: ['cpu'] },
-        intra_op_threads: { type: 'integer', minimum: 0, default: 2 },
+        intra_op_threads: { type: 'integer', minimum: 0, default: 0 },
         inter_op_threads: { type: 'integer', minimum: 0, default: 1 },
         ort_module: { type: ['string', 'null'], default: null },
         roles: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
         max_batch: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
         max_wait_ms: { type: 'number', minimum: 0, default: 5 },
         queue_depth: { type: 'integer', minimum: 1, default: 8 },
+      },
+    },
+    inference: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        threads: { type: ['integer', 'null'], minimum: 1, default: null },
+        spinning: { enum: ['auto', true, false], default: 'auto' },
+        event_backlog: { type: 'integer', minimum: 1, default: 64 },
+        motion_gate: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: false },
+            threshold: { type: 'number', exclusiveMinimum: 0, maximum: 255, default: 4 },
+            max_skip_s: { type: 'number', minimum: 0, default: 2 },
+          },
+        },
       },
     },
     streams: { type: 'array', items: streamSchema, default: [] },

@@ -43,6 +43,8 @@ export interface StreamEntry {
   zones: AreaConfig[];
   areas: AreaConfig[];
   plate_formats?: string[];
+  /** Overrides inference.motion_gate.enabled for this stream (false for analytics that need every frame). */
+  motion_gate?: boolean;
 }
 
 export interface VigilConfig {
@@ -82,6 +84,17 @@ export interface VigilConfig {
     max_batch: number;
     max_wait_ms: number;
     queue_depth: number;
+  };
+  /** The frame path's compute budget (DESIGN.md section 9). */
+  inference: {
+    /** Intra-op threads shared by all ORT sessions; null = the cores. */
+    threads: number | null;
+    /** session.intra_op.allow_spinning; 'auto' = off wherever sessions share cores. */
+    spinning: 'auto' | boolean;
+    /** Events a stream may have waiting for store/publish before its analysis pauses. */
+    event_backlog: number;
+    /** Skips the detector on frames that barely differ from the last analysed one. */
+    motion_gate: { enabled: boolean; threshold: number; max_skip_s: number };
   };
   streams: StreamEntry[];
   retention: {

@@ -15,6 +15,8 @@ import {
 import { createAnalyticsFactory, SharedAnalytics } from './analytics/registry.js';
 import { EventSink } from './events/eventSink.js';
 import { InferenceEngine } from './inference/engine.js';
+import { planThreads } from './inference/threadBudget.js';
+import { expectedModelCount } from './analytics/modelCount.js';
 import type { ModelRole } from './inference/types.js';
 import type { Logger } from './log.js';
 import { AnalyticsPipeline } from './pipeline.js';
@@ -82,12 +84,20 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
   const streamStore = new StreamStore<StreamEntry>(db);
   const adminToken = config.server.admin_token ?? loadOrCreateAdminToken(config.data_dir, log);
 
+  const threads = planThreads({
+    budget: config.inference.threads,
+    // Streams from the config file and those added through the API (kept in the store).
+    models: expectedModelCount([...config.streams, ...streamStore.list().map((s) => ({ ...s.config, enabled: s.enabled }))]),
+    perSession: config.models.intra_op_threads,
+    spinning: config.inference.spinning,
+  });
+  log.info({ component: 'inference', ...threads }, `ORT thread budget: ${threads.budget} of ${threads.cores} cores, ${threads.intraOp} intra-op per model for ${threads.models} model(s), spinning ${threads.spinning ? 'on' : 'off'}`);
   const engine = new InferenceEngine({
     log,
     dataDir: config.data_dir,
     mirrorDir: config.models.mirror ?? undefined,
     providers: config.models.providers,
-    threads: { intraOp: config.models.intra_op_threads, interOp: config.models.inter_op_threads },
+    threads: { intraOp: threads.intraOp, interOp: Math.max(1, config.models.inter_op_threads), spinning: threads.spinning },
     roles: config.models.roles as Partial<Record<ModelRole, string>>,
     batch: { maxBatch: config.models.max_batch, maxWaitMs: config.models.max_wait_ms },
     queueDepth: config.models.queue_depth,
@@ -189,7 +199,14 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     outbox: mqtt,
     onStorageFull: () => retention.trimNow(),
   });
-  const pipeline = new AnalyticsPipeline({ log, createAnalytics, emit: (obs, stream) => sink.handle(obs, stream.url) });
+  const gate = config.inference.motion_gate;
+  const pipeline = new AnalyticsPipeline({
+    log,
+    createAnalytics,
+    emit: (obs, stream) => sink.handle(obs, stream.url),
+    eventBacklog: config.inference.event_backlog,
+    motionGate: { enabled: gate.enabled, threshold: gate.threshold, maxSkipMs: gate.max_skip_s * 1000 },
+  });
 
   // The live view (/ws/live) keeps the latest frame of each stream, taken on its way into the analytics.
   const liveFrames = new LiveFrameStore({

@@ -1,5 +1,7 @@
 import type { Logger } from './log.js';
 import type { Observation, StreamAnalytic } from './analytics/types.js';
+import { EventLane } from './events/eventLane.js';
+import { ChangeGate, type ChangeGateOptions } from './vision/changeGate.js';
 import type { Frame } from './streams/frame.js';
 import type { StreamEntry } from '../config/types.js';
 
@@ -9,6 +11,8 @@ export interface PipelineStats {
   framesIn: number;
   framesAnalysed: number;
   framesDropped: number;
+  /** Frames the change gate let pass unanalysed (nothing moved). */
+  framesStill?: number;
   observations: number;
   errors: number;
   /** Unix ms when the current frame started analysis, or null when idle. */
@@ -16,14 +20,28 @@ export interface PipelineStats {
   lastAnalysedAt: number | null;
   /** Mean analysis time of the last frames, ms. */
   analysisMs: number;
+  /** Observations found but not yet stored and published. */
+  eventBacklog?: number;
+  /** Times analysis paused because the event backlog reached `eventBacklog` in PipelineDeps. */
+  eventStalls?: number;
 }
 
 export interface PipelineDeps {
   log: Logger;
   /** Builds the analytics one stream runs (loads models on first use). */
   createAnalytics(stream: StreamEntry, log: Logger): Promise<StreamAnalytic[]>;
-  /** Takes an observation on to events/ and the store; must not throw. */
+  /** Takes an observation on to events/ and the store; must not throw. Runs beside the next frame's analysis. */
   emit(obs: Observation, stream: StreamEntry): Promise<void>;
+  /** Observations a stream may have waiting for emit before its analysis pauses (default 64). */
+  eventBacklog?: number;
+  /** A change gate in front of every stream's analytics (a stream's `motion_gate` overrides `enabled`). */
+  motionGate?: ChangeGateOptions & { enabled: boolean };
+}
+
+/** An observation with the stream entry it was found under (its address goes into the event). */
+interface Emission {
+  obs: Observation;
+  entry: StreamEntry;
 }
 
 interface Slot {
@@ -33,13 +51,19 @@ interface Slot {
   ready: Promise<void>;
   pending: Frame | null;
   running: Promise<void> | null;
+  /** Events in per-stream order, off the frame path; kept across a config change so order holds. */
+  lane: EventLane<Emission>;
+  /** Skips frames that barely differ from the last analysed one; null when off. */
+  gate: ChangeGate | null;
   stats: PipelineStats;
 }
 
 /**
  * Runs each stream's analytics on its frames. A stream holds at most one frame waiting:
  * when analysis is slower than the stream's fps, older frames are dropped (and counted)
- * instead of queueing, so one slow stream never delays another or grows memory.
+ * instead of queueing, so one slow stream never delays another or grows memory, and the
+ * frame analysed next is always the newest. Observations go to the stream's EventLane:
+ * crop encoding, store and publish never hold the next frame's inference.
  */
 export class AnalyticsPipeline {
   private readonly slots = new Map<string, Slot>();
@@ -58,6 +82,8 @@ export class AnalyticsPipeline {
       ready: Promise.resolve(),
       pending: null,
       running: null,
+      lane: old?.lane ?? this.newLane(log),
+      gate: this.gateFor(entry),
       stats: old?.stats ?? emptyStats(entry.id),
     };
     this.slots.set(entry.id, slot);
@@ -90,13 +116,16 @@ export class AnalyticsPipeline {
     const slot = this.slots.get(frame.streamId);
     if (!slot || this.stopped) return;
     slot.stats.framesIn++;
-    if (slot.pending) slot.stats.framesDropped++;
+    if (slot.pending) {
+      slot.stats.framesDropped++;
+      slot.pending.release?.(); // never seen by an analytic: its buffer can take a later frame
+    }
     slot.pending = frame;
     if (!slot.running) slot.running = this.drain(slot);
   }
 
   stats(): PipelineStats[] {
-    return [...this.slots.values()].map((s) => ({ ...s.stats }));
+    return [...this.slots.values()].map((s) => ({ ...s.stats, eventBacklog: s.lane.stats.backlog, eventStalls: s.lane.stats.stalls }));
   }
 
   /** True unless some stream's analysis has been stuck on one frame for `stuckMs`. */
@@ -105,11 +134,13 @@ export class AnalyticsPipeline {
     return true;
   }
 
-  /** Lets in-flight frames finish (up to `timeoutMs`), then closes every analytic. */
+  /** Lets in-flight frames finish and their events reach the sink (up to `timeoutMs`), then closes every analytic. */
   async stop(timeoutMs = 3000): Promise<void> {
     this.stopped = true;
-    const running = [...this.slots.values()].map((s) => s.running).filter((p): p is Promise<void> => p !== null);
-    await Promise.race([Promise.allSettled(running), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    const slots = [...this.slots.values()];
+    const running = slots.map((s) => s.running).filter((p): p is Promise<void> => p !== null);
+    const flushed = Promise.allSettled(running).then(() => Promise.allSettled(slots.map((s) => s.lane.idle())));
+    await Promise.race([flushed, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     for (const slot of this.slots.values()) this.closeAnalytics(slot);
     this.slots.clear();
   }
@@ -117,8 +148,19 @@ export class AnalyticsPipeline {
   private async drain(slot: Slot): Promise<void> {
     await slot.ready;
     while (slot.pending && !this.stopped && this.slots.get(slot.entry.id) === slot) {
+      // A store that falls behind pauses this stream only; frames arriving meanwhile replace the pending one.
+      const room = slot.lane.room();
+      if (room) {
+        await room;
+        continue;
+      }
       const frame = slot.pending;
       slot.pending = null;
+      if (slot.gate && !slot.gate.pass(frame, frame.timestamp)) {
+        slot.stats.framesStill = (slot.stats.framesStill ?? 0) + 1;
+        frame.release?.();
+        continue;
+      }
       await this.analyse(slot, frame);
     }
     slot.running = null;
@@ -143,10 +185,19 @@ export class AnalyticsPipeline {
     slot.stats.analysisMs = slot.stats.analysisMs === 0 ? took : slot.stats.analysisMs * 0.9 + took * 0.1;
     // A stream replaced or removed meanwhile: its old analytics' results are stale.
     if (this.slots.get(slot.entry.id) !== slot) return;
-    for (const obs of results.flat()) {
-      slot.stats.observations++;
-      await this.deps.emit(obs, slot.entry);
-    }
+    const found = results.flat();
+    slot.stats.observations += found.length;
+    slot.lane.push(found.map((obs) => ({ obs, entry: slot.entry })));
+  }
+
+  private gateFor(entry: StreamEntry): ChangeGate | null {
+    const g = this.deps.motionGate;
+    const on = entry.motion_gate ?? g?.enabled ?? false;
+    return on ? new ChangeGate({ threshold: g?.threshold ?? 4, maxSkipMs: g?.maxSkipMs ?? 2000 }) : null;
+  }
+
+  private newLane(log: Logger): EventLane<Emission> {
+    return new EventLane<Emission>((e) => this.deps.emit(e.obs, e.entry), this.deps.eventBacklog ?? 64, log);
   }
 
   private closeAnalytics(slot: Slot): void {
@@ -162,5 +213,5 @@ export class AnalyticsPipeline {
 }
 
 function emptyStats(streamId: string): PipelineStats {
-  return { streamId, framesIn: 0, framesAnalysed: 0, framesDropped: 0, observations: 0, errors: 0, busySince: null, lastAnalysedAt: null, analysisMs: 0 };
+  return { streamId, framesIn: 0, framesAnalysed: 0, framesDropped: 0, observations: 0, errors: 0, busySince: null, lastAnalysedAt: null, framesStill: 0, analysisMs: 0, eventBacklog: 0, eventStalls: 0 };
 }

@@ -142,3 +142,22 @@ test('stop() rejects later calls clearly', async () => {
   await assert.rejects(r.run({ images: new ort.Tensor('float32', new Float32Array(3 * 192 * 192), [1, 3, 192, 192]) }), { code: 'VIGIL_ERR_INFERENCE_STOPPED' });
   await assert.rejects(engine.get('yolox_nano'), { code: 'VIGIL_ERR_INFERENCE_STOPPED' });
 });
+
+test('sessions built with spinning off (a shared thread budget) still read plates right, and the load log says so', async () => {
+  const { log, lines } = capture();
+  const engine = makeEngine({ log, threads: { intraOp: 1, interOp: 1, spinning: false } });
+  const ocr = await engine.get('plate_ocr_cct_xs_v1_global');
+  const img = await readImageFile(mediaPath('plate_crop_latin_KRW301.png'));
+  const out = (await ocr.run({ input: prepareInput(img, ocr.spec.input).tensor }))['Identity:0']!;
+  const [, slots, n] = out.dims as [number, number, number];
+  const d = out.data as Float32Array;
+  let s = '';
+  for (let i = 0; i < slots; i++) {
+    let best = 0;
+    for (let c = 1; c < n; c++) if (d[i * n + c]! > d[i * n + best]!) best = c;
+    s += ocr.spec.labels![best];
+  }
+  assert.equal(s.replace(/_+$/, ''), 'KRW301');
+  const loaded = lines.find((l) => /loaded on cpu/.test(String(l.msg)));
+  assert.deepEqual((loaded?.threads as { spinning?: boolean } | undefined)?.spinning, false);
+});

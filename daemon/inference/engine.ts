@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { VigilError, isVigilError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -7,6 +6,7 @@ import { ensureModel } from '../../models/fetcher.js';
 import type { ModelMetrics } from './metrics.js';
 import { QueuedModelRunner, startSessionWorker } from './modelRunner.js';
 import { checkModelShape } from './shapeCheck.js';
+import { planThreads } from './threadBudget.js';
 import type { ModelProvider, ModelRole, ModelRunner, ModelSpec } from './types.js';
 
 /** What main hands the engine (config `inference:` plus paths). */
@@ -18,8 +18,8 @@ export interface InferenceEngineOptions {
   mirrorDir?: string;
   /** Execution providers in order of preference, e.g. ['tensorrt','cuda','cpu']; cpu is always the floor. */
   providers: string[];
-  /** ORT threads per session (default intraOp = half the cores, interOp = 1). */
-  threads?: { intraOp: number; interOp: number };
+  /** ORT threads per session (default: planThreads for one model); spinning false turns intra-op spin-waiting off. */
+  threads?: { intraOp: number; interOp: number; spinning?: boolean };
   /** Model per role; unset roles use the manifest defaults. */
   roles?: Partial<Record<ModelRole, string>>;
   /** Batching for dynamic-batch models (default maxBatch 4, maxWaitMs 4). */
@@ -112,7 +112,7 @@ export class InferenceEngine implements ModelProvider {
       const why = err instanceof Error ? err.message : String(err);
       throw new VigilError('VIGIL_ERR_MODEL_MISSING', `Model ${name} (${spec.file}) is not in ${this.opts.dataDir}/models and could not be fetched: ${why}`, { model: name });
     }
-    const threads = this.opts.threads ?? { intraOp: Math.max(1, Math.floor(availableParallelism() / 2)), interOp: 1 };
+    const threads = this.opts.threads ?? planThreads({ models: 1 });
     const { worker, ready } = await startSessionWorker({
       modelPath: path, providers: this.opts.providers, unavailable: [...this.unavailable], threads, ortModulePath: this.opts.ortModulePath,
     });

@@ -42,6 +42,8 @@ async function init(msg: WorkerInit): Promise<void> {
     executionMode: 'sequential' as const,
     graphOptimizationLevel: 'all' as const,
     logSeverityLevel: 3 as const,
+    // Spinning workers busy-wait between runs, stealing the cores other sessions and ffmpeg need.
+    ...(msg.threads.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
   // Execution providers in config order: each one that cannot start is skipped; cpu is the floor.
   const order = msg.providers.filter((p) => !msg.unavailable.includes(p));

@@ -20,7 +20,8 @@ export interface WorkerInit {
   providers: string[];
   /** Providers already known to be unavailable on this machine (skipped silently). */
   unavailable: string[];
-  threads: { intraOp: number; interOp: number };
+  /** spinning false sets session.intra_op.allow_spinning = "0" (sessions sharing cores). */
+  threads: { intraOp: number; interOp: number; spinning?: boolean };
   ortModulePath?: string;
 }
 

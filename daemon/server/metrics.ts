@@ -118,6 +118,26 @@ export function createMetrics(source: MetricsSource): Metrics {
       }
     },
   });
+  new Gauge({
+    name: 'vigil_event_backlog',
+    help: 'Events of a stream found but not yet stored and published (analysis pauses at inference.event_backlog)',
+    labelNames: ['stream'],
+    registers,
+    collect() {
+      this.reset();
+      for (const p of safe(() => source.pipeline(), [])) this.set({ stream: p.streamId }, p.eventBacklog ?? 0);
+    },
+  });
+  new Counter({
+    name: 'vigil_event_backlog_stalls_total',
+    help: 'Times a stream paused its analysis because its event backlog was full (the store is behind)',
+    labelNames: ['stream'],
+    registers,
+    collect() {
+      this.reset();
+      for (const p of safe(() => source.pipeline(), [])) this.inc({ stream: p.streamId }, p.eventStalls ?? 0);
+    },
+  });
   new Counter({
     name: 'vigil_stream_reconnects_total',
     help: 'Restarts of a stream after its first start (drops, stalls, failed connects)',

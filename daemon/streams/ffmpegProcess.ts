@@ -14,8 +14,8 @@ export interface FfmpegRunOptions {
   input: string;
   inputArgs: string[];
   outputArgs: string[];
-  /** A whole rgb24 frame (the buffer belongs to the receiver). */
-  onFrame(data: Buffer, width: number, height: number): void;
+  /** A whole rgb24 frame (the buffer belongs to the receiver; `release` returns it to the reader's pool). */
+  onFrame(data: Buffer, width: number, height: number, release?: () => void): void;
   /** Every stderr line, raw (may hold credentials: mask before showing). */
   onStderr?(line: string): void;
 }
@@ -44,7 +44,7 @@ export class FfmpegRun {
   private size: { width: number; height: number } | undefined;
 
   constructor(private readonly opts: FfmpegRunOptions) {
-    this.reader = new FrameReader((data) => this.opts.onFrame(data, this.size!.width, this.size!.height));
+    this.reader = new FrameReader((data, release) => this.opts.onFrame(data, this.size!.width, this.size!.height, release));
     const sizes = new OutputSizeParser();
     // emitClose: false, or fluent-ffmpeg turns the pipe's close into an 'Output stream closed' error
     // that can race ahead of the real exit code.

@@ -7,4 +7,9 @@ export interface Frame extends RgbImage {
   index: number;
   /** Wall-clock time the frame was read, Unix ms. */
   timestamp: number;
+  /**
+   * Hands the frame's buffer back to the reader for a later frame. Only for a frame no
+   * analytic has seen (e.g. replaced while waiting); absent when the buffer is not pooled.
+   */
+  release?(): void;
 }

@@ -44,3 +44,26 @@ test('refuses to hold unbounded bytes without a size', () => {
   assert.equal(r.push(Buffer.alloc(60)), true);
   assert.equal(r.push(Buffer.alloc(60)), false);
 });
+
+test('a released frame\'s buffer carries a later frame; an unreleased one is never overwritten', () => {
+  const frames: { data: Buffer; release?: () => void }[] = [];
+  const r = new FrameReader((data, release) => frames.push({ data, release }));
+  r.setFrameBytes(4);
+  const feed = (bytes: number[]): void => {
+    r.push(Buffer.from(bytes.slice(0, 2)));
+    r.push(Buffer.from(bytes.slice(2)));
+  };
+  feed([1, 2, 3, 4]);
+  feed([5, 6, 7, 8]);
+  frames[0]!.release!();
+  frames[0]!.release!(); // twice is harmless: the buffer is pooled once
+  feed([9, 10, 11, 12]);
+  feed([13, 14, 15, 16]);
+  assert.equal(r.reused, 1);
+  const same = (a: Buffer, b: Buffer): boolean => a.buffer === b.buffer && a.byteOffset === b.byteOffset;
+  assert.ok(same(frames[2]!.data, frames[0]!.data), 'the released buffer was reused');
+  assert.deepEqual([...frames[1]!.data], [5, 6, 7, 8], 'the kept frame is intact');
+  assert.deepEqual([...frames[2]!.data], [9, 10, 11, 12]);
+  assert.deepEqual([...frames[3]!.data], [13, 14, 15, 16]);
+  assert.ok(!same(frames[3]!.data, frames[0]!.data) && !same(frames[3]!.data, frames[1]!.data));
+});

@@ -1,8 +1,12 @@
+/** Frame buffers kept for reuse: enough for one waiting, one arriving and one spare. */
+const POOL_MAX = 3;
+
 /**
  * Cuts ffmpeg's rawvideo byte stream into whole frames of exactly frameBytes.
  * A frame lying wholly inside one pipe chunk is handed out as a view (no copy); otherwise
- * the chunks are copied once into a fresh frame buffer (never concatenated chunk by chunk).
- * Each frame owns its bytes: consumers may keep it as long as they like.
+ * the chunks are copied once into a frame buffer (never concatenated chunk by chunk), taken
+ * from a small pool when a consumer released one (a frame dropped unseen), else fresh.
+ * Each frame owns its bytes until released: consumers may keep it as long as they like.
  */
 export class FrameReader {
   private frameBytes = 0;
@@ -10,9 +14,13 @@ export class FrameReader {
   private pendingBytes = 0;
   private current: Buffer | undefined;
   private filled = 0;
+  private readonly pool: Buffer[] = [];
+  /** Frames that reused a released buffer (no allocation). */
+  reused = 0;
 
   constructor(
-    private readonly onFrame: (data: Buffer) => void,
+    /** `release` hands the buffer back for a later frame: call it only when nothing else holds the frame. */
+    private readonly onFrame: (data: Buffer, release?: () => void) => void,
     /** Bytes held while the frame size is still unknown before giving up. */
     private readonly maxPendingBytes = 64 * 1024 * 1024,
   ) {}
@@ -21,6 +29,7 @@ export class FrameReader {
   setFrameBytes(bytes: number): void {
     if (!(bytes > 0)) throw new RangeError(`frame size must be positive, got ${bytes}`);
     this.frameBytes = bytes;
+    this.pool.length = 0;
     const held = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
@@ -46,7 +55,11 @@ export class FrameReader {
         off += size;
         continue;
       }
-      this.current ??= Buffer.allocUnsafe(size);
+      if (!this.current) {
+        const spare = this.pool.pop();
+        if (spare) this.reused++;
+        this.current = spare ?? Buffer.allocUnsafe(size);
+      }
       const copied = chunk.copy(this.current, this.filled, off, Math.min(chunk.length, off + size - this.filled));
       this.filled += copied;
       off += copied;
@@ -54,10 +67,19 @@ export class FrameReader {
         const frame = this.current;
         this.current = undefined;
         this.filled = 0;
-        this.onFrame(frame);
+        this.onFrame(frame, this.releaser(frame));
       }
     }
     return true;
+  }
+
+  private releaser(frame: Buffer): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (frame.length === this.frameBytes && this.pool.length < POOL_MAX) this.pool.push(frame);
+    };
   }
 
   /** Bytes of an incomplete frame left over (a truncated last frame is dropped). */

@@ -156,7 +156,7 @@ export class StreamSupervisor {
       input: this.source.input,
       inputArgs: [...GLOBAL_ARGS, ...inputArgs(this.cfg, this.source)],
       outputArgs: outputArgs(this.cfg),
-      onFrame: (data, width, height) => this.onFrame(run, data, width, height),
+      onFrame: (data, width, height, release) => this.onFrame(run, data, width, height, release),
       onStderr: (line) => {
         // Indented lines are header metadata: keep the stream lines, drop the rest.
         if (this.run !== run || !line.trim() || (/^\s/.test(line) && !line.includes('Stream #'))) return;
@@ -169,7 +169,7 @@ export class StreamSupervisor {
     void run.done.then((exit) => this.onExit(run, exit));
   }
 
-  private onFrame(run: FfmpegRun, data: Buffer, width: number, height: number): void {
+  private onFrame(run: FfmpegRun, data: Buffer, width: number, height: number, release?: () => void): void {
     if (this.run !== run || this.killing) return;
     if (this.runFrames++ === 0) {
       // First frame: the connection works; the watchdog now guards against stalls.
@@ -185,7 +185,7 @@ export class StreamSupervisor {
     const now = Date.now();
     this.fps.tick(now);
     try {
-      this.deps.onFrame({ streamId: this.cfg.id, index: this.runFrames - 1, timestamp: now, width, height, data });
+      this.deps.onFrame({ streamId: this.cfg.id, index: this.runFrames - 1, timestamp: now, width, height, data, ...(release ? { release } : {}) });
     } catch (err) {
       // A consumer's bug must not take the stream down.
       this.log.error({ err }, 'frame listener failed');

@@ -1,0 +1,105 @@
+// The machine's own limits the product is compared with, and the daemon as it runs.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkConfig } from '../../config/loader.js';
+import { planThreads } from '../../daemon/inference/threadBudget.js';
+import { silentLogger } from '../../daemon/log.js';
+import { createDaemon, type Daemon } from '../../daemon/main.js';
+import { BUILTIN_MODELS } from '../../models/manifest.js';
+import { ensureModel } from '../../models/fetcher.js';
+import { modelMirror } from '../../test/helpers/paths.js';
+import { prepareInput } from '../../daemon/vision/preprocess.js';
+import { ortSession, videoFrames } from '../inference.js';
+import { benchProviders, cpuNow, cpuSince } from './measure.js';
+
+/** Frames/s of `n` ffmpeg decoders at once for `seconds` of wall time, converting to rgb24 (no output written). */
+export async function decodeOnlyFps(input: string, n: number, seconds: number, opts: { fps?: number; rtsp?: boolean } = {}): Promise<{ fps: number; cpuMsPerFrame: number }> {
+  const c0 = cpuNow();
+  const runs = await Promise.all(Array.from({ length: n }, () => new Promise<number>((resolve) => {
+    const args = ['-hide_banner', '-stats_period', '0.25', ...(opts.rtsp ? ['-rtsp_transport', 'tcp'] : ['-stream_loop', '-1']), '-i', input,
+      '-an', '-vf', opts.fps ? `fps=${opts.fps}` : 'null', '-pix_fmt', 'rgb24', '-f', 'null', '-'];
+    const ff = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    ff.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    // Wall-clock bound: SIGINT makes ffmpeg print its final frame count and exit.
+    const timer = setTimeout(() => ff.kill('SIGINT'), seconds * 1000);
+    ff.on('exit', () => {
+      clearTimeout(timer);
+      const all = [...err.matchAll(/frame=\s*(\d+)/g)];
+      resolve(Number(all[all.length - 1]?.[1] ?? 0));
+    });
+  })));
+  const d = cpuSince(c0);
+  const frames = runs.reduce((a, b) => a + b, 0);
+  return { fps: frames / (d.wallMs / 1000), cpuMsPerFrame: d.childrenMs / Math.max(1, frames) };
+}
+
+/** Inferences/s and CPU-ms per inference of the person detector alone, at the daemon's thread plan. */
+export async function ortOnlyFps(clip: string, seconds: number, models = 1): Promise<{ fps: number; cpuMsPerInference: number; runMs: number }> {
+  const spec = BUILTIN_MODELS.find((m) => m.name === 'yolox_nano')!;
+  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-ort-'));
+  try {
+    const file = await ensureModel(spec, { dataDir, mirrorDir: modelMirror() });
+    const plan = planThreads({ models });
+    const session = await ortSession(file, plan);
+    const tensors = (await videoFrames(clip, 10)).map((f) => prepareInput(f, spec.input).tensor);
+    await session.run({ [spec.input.name]: tensors[0]! });
+    const c0 = cpuNow();
+    let n = 0;
+    while (performance.now() - c0.t < seconds * 1000) await session.run({ [spec.input.name]: tensors[n++ % tensors.length]! });
+    const d = cpuSince(c0);
+    await session.release();
+    return { fps: n / (d.wallMs / 1000), cpuMsPerInference: d.processMs / n, runMs: d.wallMs / n };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The daemon, in this process, as `vigil run` builds it from a config. */
+export async function startBenchDaemon(streams: Record<string, unknown>[], extra: Record<string, unknown> = {}): Promise<{ daemon: Daemon; url: string; token: string; close(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-daemon-'));
+  const token = 'bench-token-123';
+  const config = checkConfig({
+    data_dir: dataDir,
+    log_level: 'silent',
+    server: { host: '127.0.0.1', port: 0, admin_token: token },
+    models: { mirror: modelMirror(), providers: benchProviders() },
+    streams,
+    ...extra,
+  });
+  const daemon = await createDaemon(config, silentLogger());
+  await daemon.start();
+  return {
+    daemon,
+    token,
+    url: `http://127.0.0.1:${daemon.parts.server.port()}`,
+    async close() {
+      await daemon.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Sums of the pipeline counters over all streams. */
+export function pipelineTotals(d: Daemon): { analysed: number; in: number; dropped: number } {
+  const s = d.parts.pipeline.stats();
+  return { analysed: s.reduce((a, x) => a + x.framesAnalysed, 0), in: s.reduce((a, x) => a + x.framesIn, 0), dropped: s.reduce((a, x) => a + x.framesDropped, 0) };
+}
+
+/** Waits until every stream has analysed a frame (models loaded, ffmpeg running), at most `ms`. */
+export async function warm(d: Daemon, ms = 60_000): Promise<void> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    const s = d.parts.pipeline.stats();
+    if (s.length > 0 && s.every((x) => x.framesAnalysed > 2)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the daemon analysed no frames within the warm-up');
+}
+
+/** Model run time (p50 ms, worker side) as the engine measured it. */
+export function modelRunMs(d: Daemon, model = 'yolox_nano'): number {
+  return d.parts.engine.metrics().find((m) => m.model === model)?.p50Ms ?? NaN;
+}

@@ -1,0 +1,78 @@
+import type { Logger } from '../log.js';
+
+/** Counters of one stream's lane, shown with the pipeline stats. */
+export interface EventLaneStats {
+  /** Observations waiting for (or in) crop encoding, store and publish. */
+  backlog: number;
+  /** Highest backlog seen. */
+  maxBacklog: number;
+  /** Times the stream's analysis paused because the backlog reached its bound. */
+  stalls: number;
+}
+
+/**
+ * One stream's events on their way to the sink, beside the stream's next inference:
+ * observations are handed over in order, one at a time (the sink stores before it
+ * publishes, so per-stream order and store-before-publish both hold). The backlog is
+ * bounded: at the bound the pipeline pauses the stream's analysis (newer frames replace
+ * the waiting one, counted as drops) rather than losing events it has already found.
+ */
+export class EventLane<T> {
+  private readonly queue: T[] = [];
+  private running: Promise<void> | null = null;
+  private readonly roomWaiters: (() => void)[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+  private inFlight = 0;
+  readonly stats: EventLaneStats = { backlog: 0, maxBacklog: 0, stalls: 0 };
+
+  constructor(
+    private readonly emit: (item: T) => Promise<void>,
+    private readonly limit: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Queues a frame's observations behind those of earlier frames; never waits. */
+  push(items: T[]): void {
+    if (items.length === 0) return;
+    for (const item of items) this.queue.push(item);
+    this.count();
+    this.running ??= this.drain();
+  }
+
+  /** Null while there is room; else resolves once the backlog is below the bound. */
+  room(): Promise<void> | null {
+    if (this.stats.backlog < this.limit) return null;
+    this.stats.stalls++;
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Resolves when everything queued so far has been handed to the sink. */
+  idle(): Promise<void> {
+    if (this.stats.backlog === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const item = this.queue.shift() as T;
+      this.inFlight = 1;
+      try {
+        await this.emit(item);
+      } catch (err) {
+        // The sink is documented not to throw; a bug there must not stop the lane.
+        this.log.error({ err }, 'event delivery failed; continuing with the next');
+      }
+      this.inFlight = 0;
+      this.count();
+    }
+    this.running = null;
+  }
+
+  private count(): void {
+    const b = this.queue.length + this.inFlight;
+    this.stats.backlog = b;
+    if (b > this.stats.maxBacklog) this.stats.maxBacklog = b;
+    if (b < this.limit) for (const w of this.roomWaiters.splice(0)) w();
+    if (b === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+}

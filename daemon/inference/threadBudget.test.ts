@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { expectedModelCount } from '../analytics/modelCount.js';
+import { planThreads } from './threadBudget.js';
+
+test('one model on a 2-core box gets both cores, with spinning off (it shares them with ffmpeg and Node)', () => {
+  const p = planThreads({ cores: 2, models: 1 });
+  assert.deepEqual({ intraOp: p.intraOp, spinning: p.spinning, budget: p.budget }, { intraOp: 2, spinning: false, budget: 2 });
+});
+
+test('several models split the budget and never spin; a fixed per-session count wins', () => {
+  const p = planThreads({ cores: 8, models: 3 });
+  assert.equal(p.intraOp, 3);
+  assert.equal(p.spinning, false);
+  assert.equal(planThreads({ cores: 2, models: 3 }).intraOp, 1, 'never below one thread');
+  assert.equal(planThreads({ cores: 8, models: 3, perSession: 2 }).intraOp, 2);
+});
+
+test('a lone model with cores to spare may spin; config can force spinning either way', () => {
+  assert.equal(planThreads({ cores: 8, budget: 4, models: 1 }).spinning, true);
+  assert.equal(planThreads({ cores: 8, budget: 4, models: 1, spinning: false }).spinning, false);
+  assert.equal(planThreads({ cores: 2, models: 2, spinning: true }).spinning, true);
+});
+
+test('the model count follows the enabled streams\' analytics, shared detectors counted once', () => {
+  assert.equal(expectedModelCount([]), 1);
+  assert.equal(expectedModelCount([{ analytics: ['people-counting'] }, { analytics: ['vehicle-counting', 'crowd-estimation'] }]), 1);
+  assert.equal(expectedModelCount([{ analytics: ['people-counting', 'face-recognition'] }]), 3);
+  assert.equal(expectedModelCount([{ analytics: ['face-recognition'], enabled: false }, { analytics: ['people-counting'] }]), 1);
+  assert.equal(expectedModelCount([{}, { analytics: ['plate-recognition'] }]), 3, 'a stored stream without an analytics list counts nothing');
+});

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { StreamEntry } from '../config/types.js';
+import type { Observation, StreamAnalytic } from './analytics/types.js';
+import { silentLogger } from './log.js';
+import { AnalyticsPipeline } from './pipeline.js';
+import type { Frame } from './streams/frame.js';
+
+const entry = (id: string): StreamEntry => ({ id, url: `rtsp://cam/${id}`, analytics: ['people-counting'] }) as unknown as StreamEntry;
+const frame = (streamId: string, index: number): Frame => ({ streamId, index, timestamp: index, width: 2, height: 2, data: Buffer.alloc(12) });
+const obs = (f: Frame): Observation => ({
+  analyticId: 'NFV4-PC', streamId: f.streamId, timestamp: f.index, crop: { image: f, box: [0, 0, 1, 1] }, primaryText: String(f.index), secondaryText: '', data: {},
+});
+/** An analytic that finds one observation per frame and records which frames it saw. */
+function analytic(seen: number[]): StreamAnalytic {
+  return { name: 'people-counting', process: async (f) => { seen.push(f.index); return [obs(f)]; } };
+}
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+test('the next frame is analysed while the previous frame\'s events are still being stored; events keep their order', async () => {
+  const seen: number[] = [];
+  const emitted: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const p = new AnalyticsPipeline({
+    log: silentLogger(),
+    createAnalytics: async () => [analytic(seen)],
+    emit: async (o) => { await gate; emitted.push(o.primaryText); },
+  });
+  await p.setStream(entry('a'));
+  p.onFrame(frame('a', 1));
+  for (let i = 0; i < 5; i++) await tick();
+  p.onFrame(frame('a', 2));
+  for (let i = 0; i < 5; i++) await tick();
+  assert.deepEqual(seen, [1, 2], 'frame 2 analysed although frame 1\'s event is still held by the store');
+  assert.deepEqual(emitted, []);
+  assert.equal(p.stats()[0]!.eventBacklog, 2);
+  release();
+  await p.stop();
+  assert.deepEqual(emitted, ['1', '2'], 'stop flushes the lane, in frame order');
+});
+
+test('a store that falls behind pauses only that stream at the bound; frames meanwhile are dropped and counted, the newest analysed next', async () => {
+  const seenA: number[] = [];
+  const seenB: number[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const p = new AnalyticsPipeline({
+    log: silentLogger(),
+    createAnalytics: async (s) => [analytic(s.id === 'a' ? seenA : seenB)],
+    emit: async (o) => { if (o.streamId === 'a') await gate; },
+    eventBacklog: 2,
+  });
+  await p.setStream(entry('a'));
+  await p.setStream(entry('b'));
+  for (let i = 1; i <= 6; i++) {
+    p.onFrame(frame('a', i));
+    p.onFrame(frame('b', i));
+    for (let k = 0; k < 5; k++) await tick();
+  }
+  assert.deepEqual(seenB, [1, 2, 3, 4, 5, 6], 'the other stream is not held');
+  assert.deepEqual(seenA, [1, 2], 'stream a stops analysing at a backlog of 2');
+  const a = p.stats().find((s) => s.streamId === 'a')!;
+  assert.equal(a.eventBacklog, 2);
+  assert.ok((a.eventStalls ?? 0) >= 1);
+  assert.equal(a.framesDropped, 3, 'frames 3, 4, 5 replaced while paused');
+  release();
+  for (let k = 0; k < 10; k++) await tick();
+  assert.deepEqual(seenA, [1, 2, 6], 'after the store catches up the newest frame is analysed');
+  await p.stop();
+});
+
+test('with the motion gate on, a still camera is analysed once per max-skip; a stream may opt out', async () => {
+  const seenA: number[] = [];
+  const seenB: number[] = [];
+  const p = new AnalyticsPipeline({
+    log: silentLogger(),
+    createAnalytics: async (s) => [analytic(s.id === 'a' ? seenA : seenB)],
+    emit: async () => {},
+    motionGate: { enabled: true, threshold: 4, maxSkipMs: 1000 },
+  });
+  await p.setStream(entry('a'));
+  await p.setStream({ ...entry('b'), motion_gate: false });
+  for (let i = 0; i < 10; i++) {
+    // frame() is all zeros: nothing ever changes; timestamps 250 ms apart.
+    p.onFrame({ ...frame('a', i), timestamp: i * 250 });
+    p.onFrame({ ...frame('b', i), timestamp: i * 250 });
+    for (let k = 0; k < 5; k++) await tick();
+  }
+  assert.deepEqual(seenA, [0, 4, 8]);
+  assert.equal(seenB.length, 10);
+  assert.equal(p.stats().find((s) => s.streamId === 'a')!.framesStill, 7);
+  await p.stop();
+});
+
+test('streams sharing one slow model are served fairly, and each analyses its newest frame', async () => {
+  // One model, one run at a time (like a session worker); four cameras pushing faster than it runs.
+  let busy: Promise<void> = Promise.resolve();
+  const latest = new Map<string, number>();
+  const stale: string[] = [];
+  const seen = new Map<string, number>();
+  const model: StreamAnalytic = {
+    name: 'people-counting',
+    process: async (f) => {
+      if (f.index !== latest.get(f.streamId)) stale.push(`${f.streamId}#${f.index}`);
+      seen.set(f.streamId, (seen.get(f.streamId) ?? 0) + 1);
+      const run = busy.then(() => new Promise<void>((r) => setTimeout(r, 5)));
+      busy = run;
+      await run;
+      return [];
+    },
+  };
+  const p = new AnalyticsPipeline({ log: silentLogger(), createAnalytics: async () => [model], emit: async () => {} });
+  const ids = ['a', 'b', 'c', 'd'];
+  for (const id of ids) await p.setStream(entry(id));
+  for (let i = 1; i <= 60; i++) {
+    for (const id of ids) {
+      latest.set(id, i);
+      p.onFrame(frame(id, i));
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await p.stop();
+  assert.deepEqual(stale, [], 'a frame that started analysis was the newest of its stream');
+  const counts = ids.map((id) => seen.get(id) ?? 0);
+  assert.ok(Math.min(...counts) >= 1, `no stream starved: ${counts}`);
+  assert.ok(Math.max(...counts) - Math.min(...counts) <= 2, `turns are shared evenly: ${counts}`);
+  const st = p.stats();
+  // At most the one frame still waiting when stop() came is neither analysed nor dropped.
+  assert.ok(st.every((s) => { const gap = s.framesIn - s.framesAnalysed - s.framesDropped; return gap === 0 || gap === 1; }), 'every frame is analysed or counted as dropped');
+});
