@@ -14,8 +14,16 @@ export interface EventSource {
 
 /** Tuning of the event socket; defaults suit a few dozen subscribers on a small box. */
 export interface EventSocketOptions {
-  /** Bytes queued for one subscriber above which live sending stops and it is marked behind (default 4 MiB). */
+  /** Send budget: bytes queued for one subscriber above which live sending stops and it is marked behind (default 1 MiB). */
   highWaterBytes?: number;
+  /** Send budget in messages: sent while its queue never emptied, above which it is marked behind (default 2000). */
+  highWaterMessages?: number;
+  /** A subscriber that neither answered a ping nor sent anything this long is closed with 4008 (default 60 s). */
+  idleTimeoutS?: number;
+  /** Called for each subscriber the daemon closes: `slow` (behind or stuck), `idle` (no pong). */
+  onSubscriberClosed?(why: 'slow' | 'idle' | 'refused'): void;
+  /** Called for each `gap` sent. */
+  onGap?(): void;
   /** Matching events a subscriber may miss live before it is closed with 4008 (default 10 000). */
   maxLagEvents?: number;
   /** How long a subscriber may make no progress while behind before it is closed with 4008, in ms (default 60 000). */
@@ -35,6 +43,8 @@ export interface SubscriptionFilter {
 /** uWS user data of an event-socket connection. */
 export interface SocketData {
   filter: SubscriptionFilter;
+  /** Who connected (for the per-token cap); never logged. */
+  token: string;
   sub?: Subscriber;
 }
 
@@ -50,6 +60,10 @@ interface Subscriber {
   /** Matching events published while not live. */
   missed: number;
   lastProgress: number;
+  /** Last pong or message from the client. */
+  lastHeard: number;
+  /** Messages sent since its send queue was last seen empty (the message budget). */
+  queued: number;
   pumpScheduled: boolean;
   closed: boolean;
 }
@@ -88,19 +102,25 @@ export function parseSubscription(query: URLSearchParams): SubscriptionFilter {
  * `since`, or falls behind, reads from the store until it meets the live edge. Replay reads are
  * synchronous (better-sqlite3), so no publish can slip in between "read the store" and "go live":
  * there is nothing to buffer, and `seq ≤ lastSeq` drops the one possible duplicate.
- * Memory per subscriber is bounded by uWS's backpressure buffer; the rest stays in SQLite.
+ * Memory per subscriber is bounded by its send budget (bytes and messages); the rest stays in SQLite.
  */
 export class EventSocketHub {
   private readonly subs = new Set<Subscriber>();
   private nextId = 1;
   private readonly highWater: number;
+  private readonly highWaterMsgs: number;
+  private readonly idleMs: number;
   private readonly maxLag: number;
   private readonly maxStallMs: number;
   private readonly chunk: number;
 
-  constructor(private readonly source: EventSource, private readonly log: Logger, opts: EventSocketOptions = {}) {
-    // 4 MiB: at 1 MiB, 200 subscribers of 20 KB events fell back to per-subscriber store replay (bench fanout).
-    this.highWater = opts.highWaterBytes ?? 4 * 1024 * 1024;
+  constructor(private readonly source: EventSource, private readonly log: Logger, private readonly opts: EventSocketOptions = {}) {
+    // 1 MiB: what a stuck subscriber may cost in the daemon (100 stuck → ~100 MB). Above it a
+    // subscriber reads from the store instead (bench fanout: at 1 MiB, 200 subscribers of 20 KB
+    // events fell back to store replay more often than at 4 MiB; still correct, a bit more CPU).
+    this.highWater = opts.highWaterBytes ?? 1024 * 1024;
+    this.highWaterMsgs = opts.highWaterMessages ?? 2000;
+    this.idleMs = (opts.idleTimeoutS ?? 60) * 1000;
     this.maxLag = opts.maxLagEvents ?? 10_000;
     this.maxStallMs = opts.maxStallMs ?? 60_000;
     this.chunk = opts.replayChunk ?? 200;
@@ -118,6 +138,8 @@ export class EventSocketHub {
       gapFrom: 0,
       missed: 0,
       lastProgress: Date.now(),
+      lastHeard: Date.now(),
+      queued: 0,
       pumpScheduled: false,
       closed: false,
     };
@@ -132,21 +154,60 @@ export class EventSocketHub {
     const sub = ws.getUserData().sub;
     if (!sub || sub.closed || ws.getBufferedAmount() > this.highWater / 2) return;
     sub.lastProgress = Date.now();
+    sub.queued = 0;
     if (sub.mode === 'behind') {
       const gap = { type: 'gap', from_seq: sub.gapFrom, to_seq: this.source.lastSeq(), timestamp: String(Date.now()) };
       ws.send(JSON.stringify(gap));
+      this.opts.onGap?.();
+      this.log.info({ sub: sub.id, from_seq: gap.from_seq, to_seq: gap.to_seq }, 'event subscriber sent a gap; replaying the missed range from the store');
       sub.mode = 'replay';
     }
     if (sub.mode === 'replay') this.pump(sub);
   }
 
+  /** uWS `pong` and `message`: the client is alive. */
+  heard(ws: WebSocket<SocketData>): void {
+    const sub = ws.getUserData().sub;
+    if (sub) sub.lastHeard = Date.now();
+  }
+
   /** uWS `close`. */
-  close(ws: WebSocket<SocketData>): void {
+  close(ws: WebSocket<SocketData>, code?: number): void {
     const sub = ws.getUserData().sub;
     if (!sub) return;
+    const byUs = sub.closed;
     sub.closed = true;
     this.subs.delete(sub);
-    this.log.debug({ sub: sub.id, lastSeq: sub.lastSeq }, 'event subscriber left');
+    if (!byUs) this.log.debug({ sub: sub.id, lastSeq: sub.lastSeq, code }, 'event subscriber left');
+  }
+
+  /** Open subscribers per token (for the per-token cap). */
+  countFor(token: string): number {
+    let n = 0;
+    for (const s of this.subs) if (s.ws.getUserData().token === token) n++;
+    return n;
+  }
+
+  /**
+   * Pings every subscriber, and closes (4008) one that answered nothing for idleTimeoutS: a client
+   * that reads answers pings, so an idle but healthy subscriber is never cut; a stuck one is told why.
+   */
+  ping(now = Date.now()): void {
+    for (const sub of [...this.subs]) {
+      if (sub.closed) continue;
+      if (now - sub.lastHeard > this.idleMs) {
+        const why = `no answer to pings for ${Math.round((now - sub.lastHeard) / 1000)} s`;
+        this.log.warn({ sub: sub.id, lastSeq: sub.lastSeq, bufferedAmount: sub.ws.getBufferedAmount() }, `event subscriber closed: ${why}`);
+        this.opts.onSubscriberClosed?.('idle');
+        this.end(sub, CLOSE_SLOW_CONSUMER, `VIGIL_ERR_SLOW_CONSUMER: ${why}; reconnect with since=${sub.lastSeq}`.slice(0, 123));
+        continue;
+      }
+      try {
+        sub.ws.ping();
+      } catch {
+        // Closing already.
+      }
+    }
   }
 
   /** Sends a stored event to every live subscriber whose filters match. Call in seq order, after commit. */
@@ -161,7 +222,7 @@ export class EventSocketHub {
         continue;
       }
       if (seq <= sub.lastSeq) continue; // already sent by its replay
-      if (sub.ws.getBufferedAmount() > this.highWater) {
+      if (this.overBudget(sub)) {
         this.fallBehind(sub, seq);
         continue;
       }
@@ -171,7 +232,10 @@ export class EventSocketHub {
         result = sub.ws.send(msg);
       });
       if (result === 2) this.fallBehind(sub, seq); // dropped by uWS: the store still has it
-      else sub.lastSeq = seq;
+      else {
+        sub.lastSeq = seq;
+        sub.queued++;
+      }
     }
   }
 
@@ -224,6 +288,13 @@ export class EventSocketHub {
     return [...this.subs].map((s) => ({ id: s.id, mode: s.mode, lastSeq: s.lastSeq, bufferedAmount: s.ws.getBufferedAmount(), missed: s.missed }));
   }
 
+  /** Over its send budget: too many bytes queued, or too many messages sent without its queue ever emptying. */
+  private overBudget(sub: Subscriber): boolean {
+    const buffered = sub.ws.getBufferedAmount();
+    if (buffered === 0) sub.queued = 0;
+    return buffered > this.highWater || sub.queued >= this.highWaterMsgs;
+  }
+
   private fallBehind(sub: Subscriber, seq: number): void {
     sub.mode = 'behind';
     sub.gapFrom = seq;
@@ -239,6 +310,7 @@ export class EventSocketHub {
     if (!tooMany && !stalled) return;
     const why = tooMany ? `missed more than ${this.maxLag} events` : `made no progress for ${Math.round(this.maxStallMs / 1000)} s`;
     this.log.warn({ sub: sub.id, lastSeq: sub.lastSeq }, `event subscriber closed: ${why}`);
+    this.opts.onSubscriberClosed?.('slow');
     // Close reasons are limited to 123 bytes.
     this.end(sub, CLOSE_SLOW_CONSUMER, `VIGIL_ERR_SLOW_CONSUMER: ${why}; reconnect with since=${sub.lastSeq}`.slice(0, 123));
   }
@@ -259,7 +331,7 @@ export class EventSocketHub {
     const deadline = Date.now() + 20; // yield the event loop often: other subscribers and HTTP keep flowing
     try {
       while (!sub.closed && sub.mode === 'replay') {
-        if (sub.ws.getBufferedAmount() > this.highWater) return; // drain() resumes
+        if (this.overBudget(sub)) return; // drain() resumes
         // A bounded seq window keeps each read cheap: with several stream ids SQLite sorts what it reads.
         const windowEnd = sub.lastSeq + this.chunk * 50;
         const rows = this.source.scan({
@@ -274,11 +346,12 @@ export class EventSocketHub {
         let stopped = false;
         sub.ws.cork(() => {
           for (const row of rows) {
-            if (sub.ws.getBufferedAmount() > this.highWater || sub.ws.send(rowMessage(row, sub.filter.crops)) === 2) {
+            if (this.overBudget(sub) || sub.ws.send(rowMessage(row, sub.filter.crops)) === 2) {
               stopped = true;
               break;
             }
             sub.lastSeq = row.seq;
+            sub.queued++;
           }
         });
         if (rows.length) sub.lastProgress = Date.now();
