@@ -22,7 +22,7 @@ async function scrape(url: string, token = VIEWER) {
 
 async function healthz(url: string, token = 'test-admin-token-0123'): Promise<{ status: number; body: { ok: boolean; status: string; reasons: string[]; streams: Record<string, string> } }> {
   const res = await fetch(new URL('/healthz', url), { headers: { authorization: `Bearer ${token}` } });
-  return { status: res.status, body: (await res.json()) as { ok: boolean; reasons: string[]; streams: Record<string, string> } };
+  return { status: res.status, body: (await res.json()) as { ok: boolean; status: string; reasons: string[]; streams: Record<string, string> } };
 }
 
 test('/metrics exposes the expected vigil_* series of a running daemon, and /healthz follows the streams', async (t) => {

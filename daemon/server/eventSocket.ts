@@ -14,7 +14,7 @@ export interface EventSource {
 
 /** Tuning of the event socket; defaults suit a few dozen subscribers on a small box. */
 export interface EventSocketOptions {
-  /** Send budget: bytes queued for one subscriber above which live sending stops and it is marked behind (default 1 MiB). */
+  /** Send budget: bytes queued for one subscriber above which live sending stops and it is marked behind (default 512 KiB). */
   highWaterBytes?: number;
   /** Send budget in messages: sent while its queue never emptied, above which it is marked behind (default 2000). */
   highWaterMessages?: number;
@@ -115,10 +115,10 @@ export class EventSocketHub {
   private readonly chunk: number;
 
   constructor(private readonly source: EventSource, private readonly log: Logger, private readonly opts: EventSocketOptions = {}) {
-    // 1 MiB: what a stuck subscriber may cost in the daemon (100 stuck → ~100 MB). Above it a
-    // subscriber reads from the store instead (bench fanout: at 1 MiB, 200 subscribers of 20 KB
-    // events fell back to store replay more often than at 4 MiB; still correct, a bit more CPU).
-    this.highWater = opts.highWaterBytes ?? 1024 * 1024;
+    // 512 KiB: what a stuck subscriber may cost in the daemon (100 stuck → ~50 MB). Above it a
+    // subscriber reads from the store instead (bench fanout: below 4 MiB, 200 subscribers of 20 KB
+    // events fall back to store replay more often; still correct, a bit more CPU).
+    this.highWater = opts.highWaterBytes ?? 512 * 1024;
     this.highWaterMsgs = opts.highWaterMessages ?? 2000;
     this.idleMs = (opts.idleTimeoutS ?? 60) * 1000;
     this.maxLag = opts.maxLagEvents ?? 10_000;
@@ -197,9 +197,10 @@ export class EventSocketHub {
       if (sub.closed) continue;
       if (now - sub.lastHeard > this.idleMs) {
         const why = `no answer to pings for ${Math.round((now - sub.lastHeard) / 1000)} s`;
-        this.log.warn({ sub: sub.id, lastSeq: sub.lastSeq, bufferedAmount: sub.ws.getBufferedAmount() }, `event subscriber closed: ${why}`);
+        const reason = `VIGIL_ERR_SLOW_CONSUMER: ${why}; reconnect with since=${sub.lastSeq}`.slice(0, 123);
+        this.log.warn({ sub: sub.id, code: CLOSE_SLOW_CONSUMER, reason, bufferedAmount: sub.ws.getBufferedAmount() }, `event subscriber closed: ${why}`);
         this.opts.onSubscriberClosed?.('idle');
-        this.end(sub, CLOSE_SLOW_CONSUMER, `VIGIL_ERR_SLOW_CONSUMER: ${why}; reconnect with since=${sub.lastSeq}`.slice(0, 123));
+        this.end(sub, CLOSE_SLOW_CONSUMER, reason);
         continue;
       }
       try {
@@ -309,10 +310,11 @@ export class EventSocketHub {
     const stalled = now - sub.lastProgress > this.maxStallMs;
     if (!tooMany && !stalled) return;
     const why = tooMany ? `missed more than ${this.maxLag} events` : `made no progress for ${Math.round(this.maxStallMs / 1000)} s`;
-    this.log.warn({ sub: sub.id, lastSeq: sub.lastSeq }, `event subscriber closed: ${why}`);
-    this.opts.onSubscriberClosed?.('slow');
     // Close reasons are limited to 123 bytes.
-    this.end(sub, CLOSE_SLOW_CONSUMER, `VIGIL_ERR_SLOW_CONSUMER: ${why}; reconnect with since=${sub.lastSeq}`.slice(0, 123));
+    const reason = `VIGIL_ERR_SLOW_CONSUMER: ${why}; reconnect with since=${sub.lastSeq}`.slice(0, 123);
+    this.log.warn({ sub: sub.id, code: CLOSE_SLOW_CONSUMER, reason }, `event subscriber closed: ${why}`);
+    this.opts.onSubscriberClosed?.('slow');
+    this.end(sub, CLOSE_SLOW_CONSUMER, reason);
   }
 
   private end(sub: Subscriber, code: number, reason: string): void {
