@@ -39,6 +39,9 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   const log = createRootLogger(config.log_level);
   const systemd = new SystemdNotifier(log);
 
+  // A SIGHUP during start-up would otherwise kill the process (its default action).
+  const early = () => log.warn('SIGHUP during start-up: ignored; send it again once the daemon runs');
+  process.on('SIGHUP', early);
   let daemon: Daemon;
   try {
     daemon = await createDaemon(config, log, { configFile: opts.configFile });
@@ -76,6 +79,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.off('SIGHUP', early);
   process.on('SIGHUP', () => {
     void reload(daemon, opts, log);
   });

@@ -2,7 +2,7 @@
 // each gets a `gap` or a 4008 close with a reason, and a log line; fast subscribers still get every
 // event; an idle subscriber that answers pings is never cut. The daemon stand-in (producer.ts)
 // runs in its own process so its RSS is measured alone.
-// VIGIL_STUCK_S sets how long the stuck clients stay stuck (default 45; the README figure is 300).
+// STUCK_SUBSCRIBERS_S sets how long the stuck clients stay stuck (default 45; the README figure is 300).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -17,7 +17,7 @@ import { ROOT } from './helpers/paths.js';
 const PRODUCER = resolve(ROOT, 'test/helpers/producer.ts');
 const PRODUCER_TOKEN = 'producer-token-123';
 const STUCK = 100;
-const STUCK_S = Number(process.env.VIGIL_STUCK_S ?? 45);
+const STUCK_S = Number(process.env.STUCK_SUBSCRIBERS_S ?? 45);
 // Short enough that the suite sees both a cut and a survivor; the ping interval is well under it.
 const IDLE_S = Math.min(60, Math.max(8, Math.floor(STUCK_S / 2.2)));
 
