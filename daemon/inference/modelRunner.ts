@@ -118,8 +118,12 @@ export class QueuedModelRunner implements ModelRunner {
     this.worker.postMessage({ kind: 'close' });
     // The worker finishes its runs, releases the session and exits by itself. terminate() is the
     // last resort only: ending the thread inside a native run can abort the whole process.
-    const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-    await Promise.race([exited, wait(6000)]);
+    // The worker is unref'd while it serves; while it closes it must hold the process open, or the
+    // daemon ran out of work mid-stop and exited without finishing it (no "stopped" in the log).
+    this.worker.ref();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 6000)))]);
+    clearTimeout(timer);
     if (!gone) {
       this.log.warn('session worker did not end within 6 s of close: terminating it');
       await this.worker.terminate();

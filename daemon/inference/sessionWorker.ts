@@ -114,7 +114,8 @@ parentPort!.on('message', (msg: WorkerRequest) => {
       try { await session?.release(); } catch { /* closing anyway */ }
       session = undefined;
       post({ kind: 'closed' });
-      parentPort!.close();
+      // In a worker this ends the thread only, here at a safe point: no native call in progress.
+      process.exit(0);
     })();
   }
 });
