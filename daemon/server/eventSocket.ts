@@ -62,8 +62,9 @@ interface Subscriber {
   lastProgress: number;
   /** Last pong or message from the client. */
   lastHeard: number;
-  /** Messages sent since its send queue was last seen empty (the message budget). */
-  queued: number;
+  /** Sizes of the messages still in its send queue, oldest first (the message budget). */
+  queued: number[];
+  queuedBytes: number;
   pumpScheduled: boolean;
   closed: boolean;
 }
@@ -139,7 +140,8 @@ export class EventSocketHub {
       missed: 0,
       lastProgress: Date.now(),
       lastHeard: Date.now(),
-      queued: 0,
+      queued: [],
+      queuedBytes: 0,
       pumpScheduled: false,
       closed: false,
     };
@@ -154,7 +156,6 @@ export class EventSocketHub {
     const sub = ws.getUserData().sub;
     if (!sub || sub.closed || ws.getBufferedAmount() > this.highWater / 2) return;
     sub.lastProgress = Date.now();
-    sub.queued = 0;
     if (sub.mode === 'behind') {
       const gap = { type: 'gap', from_seq: sub.gapFrom, to_seq: this.source.lastSeq(), timestamp: String(Date.now()) };
       ws.send(JSON.stringify(gap));
@@ -235,7 +236,7 @@ export class EventSocketHub {
       if (result === 2) this.fallBehind(sub, seq); // dropped by uWS: the store still has it
       else {
         sub.lastSeq = seq;
-        sub.queued++;
+        this.track(sub, msg.length);
       }
     }
   }
@@ -289,11 +290,25 @@ export class EventSocketHub {
     return [...this.subs].map((s) => ({ id: s.id, mode: s.mode, lastSeq: s.lastSeq, bufferedAmount: s.ws.getBufferedAmount(), missed: s.missed }));
   }
 
-  /** Over its send budget: too many bytes queued, or too many messages sent without its queue ever emptying. */
+  /** Over its send budget: too many bytes, or too many messages, waiting in its send queue. */
   private overBudget(sub: Subscriber): boolean {
     const buffered = sub.ws.getBufferedAmount();
-    if (buffered === 0) sub.queued = 0;
-    return buffered > this.highWater || sub.queued >= this.highWaterMsgs;
+    // The queue drains oldest first: what no longer fits in the buffered bytes has been sent.
+    while (sub.queued.length && sub.queuedBytes > buffered) sub.queuedBytes -= sub.queued.shift()!;
+    return buffered > this.highWater || sub.queued.length >= this.highWaterMsgs;
+  }
+
+  /** Counts a message sent into the queue (nothing when it went straight to the socket). */
+  private track(sub: Subscriber, bytes: number): void {
+    const buffered = sub.ws.getBufferedAmount();
+    if (buffered === 0) {
+      sub.queued.length = 0;
+      sub.queuedBytes = 0;
+      return;
+    }
+    const size = Math.max(1, Math.min(bytes || buffered - sub.queuedBytes, buffered));
+    sub.queued.push(size);
+    sub.queuedBytes += size;
   }
 
   private fallBehind(sub: Subscriber, seq: number): void {
@@ -353,7 +368,7 @@ export class EventSocketHub {
               break;
             }
             sub.lastSeq = row.seq;
-            sub.queued++;
+            this.track(sub, 0);
           }
         });
         if (rows.length) sub.lastProgress = Date.now();
