@@ -39,8 +39,12 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   const log = createRootLogger(config.log_level);
   const systemd = new SystemdNotifier(log);
 
-  // A SIGHUP during start-up would otherwise kill the process (its default action).
-  const early = () => log.warn('SIGHUP during start-up: ignored; send it again once the daemon runs');
+  // A SIGHUP during start-up would otherwise kill the process (its default action): keep it for later.
+  let pendingHup = false;
+  const early = () => {
+    pendingHup = true;
+    log.info('SIGHUP during start-up: the config is re-read once the daemon runs');
+  };
   process.on('SIGHUP', early);
   let daemon: Daemon;
   try {
@@ -83,6 +87,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   process.on('SIGHUP', () => {
     void reload(daemon, opts, log);
   });
+  if (pendingHup) void reload(daemon, opts, log);
   // A listener's failure is logged with its context, never fatal (DESIGN.md section 3.5).
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
 }
