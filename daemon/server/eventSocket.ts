@@ -1,10 +1,12 @@
 import type { WebSocket } from 'uWebSockets.js';
-import { VigilError } from '../errors.js';
 import { maskDeep } from '../events/mask.js';
-import { ANALYTIC_ID_LIST, isAnalyticId, type VisionEvent } from '../events/schema.js';
+import type { VisionEvent } from '../events/schema.js';
 import { withoutCrop } from '../events/eventBuilder.js';
 import type { Logger } from '../log.js';
 import { rowMessage, type EventQuery, type StoredRow } from '../store/eventStore.js';
+import { matches, type SubscriptionFilter } from './subscriptionFilter.js';
+
+export { parseSubscription, type SubscriptionFilter } from './subscriptionFilter.js';
 
 /** What the event socket needs from the store: ordered reads after a seq, and the newest seq. */
 export interface EventSource {
@@ -30,14 +32,6 @@ export interface EventSocketOptions {
   maxStallMs?: number;
   /** Events read from the store per replay chunk (default 200). */
   replayChunk?: number;
-}
-
-/** Subscription parameters parsed from the upgrade request. */
-export interface SubscriptionFilter {
-  streamIds: Set<string> | null;
-  analyticIds: Set<string> | null;
-  since: number | null;
-  crops: boolean;
 }
 
 /** uWS user data of an event-socket connection. */
@@ -71,32 +65,6 @@ interface Subscriber {
 
 /** WebSocket close code for a subscriber that fell too far behind. */
 export const CLOSE_SLOW_CONSUMER = 4008;
-
-/** Parses `stream_id`, `analytic_id`, `since`, `crops` of an event-socket URL; bad input is VIGIL_ERR_BAD_REQUEST. */
-export function parseSubscription(query: URLSearchParams): SubscriptionFilter {
-  const list = (name: string): Set<string> | null => {
-    const values = query
-      .getAll(name)
-      .flatMap((v) => v.split(','))
-      .map((v) => v.trim())
-      .filter(Boolean);
-    return values.length ? new Set(values) : null;
-  };
-  const streamIds = list('stream_id');
-  const analyticIds = list('analytic_id');
-  for (const a of analyticIds ?? []) {
-    if (!isAnalyticId(a)) throw new VigilError('VIGIL_ERR_BAD_REQUEST', `analytic_id "${a}" is not one of ${ANALYTIC_ID_LIST.join(', ')}`);
-  }
-  const sinceText = query.get('since');
-  let since: number | null = null;
-  if (sinceText !== null && sinceText !== '') {
-    if (!/^\d{1,15}$/.test(sinceText)) throw new VigilError('VIGIL_ERR_BAD_REQUEST', `since must be a non-negative integer seq, not "${sinceText}"`);
-    since = Number(sinceText);
-  }
-  const cropsText = (query.get('crops') ?? '1').toLowerCase();
-  if (!['0', '1', 'true', 'false', 'yes', 'no'].includes(cropsText)) throw new VigilError('VIGIL_ERR_BAD_REQUEST', `crops must be 0 or 1, not "${cropsText}"`);
-  return { streamIds, analyticIds, since, crops: !['0', 'false', 'no'].includes(cropsText) };
-}
 
 /**
  * The subscribers of the event socket. Live events go straight out; a subscriber that asks for
@@ -411,8 +379,4 @@ export class EventSocketHub {
 function eventMessage(event: VisionEvent, seq: number): string {
   const { seq: _ignored, ...rest } = event;
   return JSON.stringify({ seq, ...rest });
-}
-
-function matches(f: SubscriptionFilter, streamId: string, analyticId: string): boolean {
-  return (!f.streamIds || f.streamIds.has(streamId)) && (!f.analyticIds || f.analyticIds.has(analyticId));
 }
