@@ -12,7 +12,7 @@ interface StreamRow {
   health?: { state?: string; fps?: number; reconnects?: number; since?: number; lastError?: { code: string; message: string } };
 }
 
-/** `vigil stream add|ls|rm|enable|disable`: changes apply live, without a restart. */
+/** `vigil stream add|ls|rm|enable|disable|restart`: changes apply live, without a restart. */
 export function registerStreamCommands(program: Command, client: () => ApiClient): void {
   const stream = program.command('stream').alias('streams').description('manage camera streams (applied live)');
 
@@ -83,4 +83,12 @@ export function registerStreamCommands(program: Command, client: () => ApiClient
         process.stdout.write(`Stream ${id} ${action}d.\n`);
       });
   }
+
+  stream
+    .command('restart <id>')
+    .description('retry a stream now, skipping its backoff wait')
+    .action(async (id: string) => {
+      await client().post(`/api/streams/${encodeURIComponent(id)}/restart`);
+      process.stdout.write(`Stream ${id} restarting.\n`);
+    });
 }

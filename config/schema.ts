@@ -51,7 +51,7 @@ export const streamSchema = {
     stall_timeout_s: { type: 'number', exclusiveMinimum: 0, default: 10 },
     start_timeout_s: { type: 'number', exclusiveMinimum: 0, default: 20 },
     backoff_initial_ms: { type: 'integer', minimum: 10, default: 1000 },
-    backoff_max_ms: { type: 'integer', minimum: 10, default: 60000 },
+    backoff_max_ms: { type: 'integer', minimum: 10, default: 30000 },
     analytics: { type: 'array', items: { type: 'string', enum: ANALYTIC_NAMES }, uniqueItems: true, default: ['people-counting'] },
     lines: { type: 'array', items: line, default: [] },
     zones: { type: 'array', items: polygonArea, default: [] },
@@ -78,6 +78,21 @@ export const configSchema = {
         admin_token: { type: 'string', minLength: 8 },
         tokens: { type: 'array', items: { type: 'string', minLength: 8 }, default: [] },
         heartbeat_s: { type: 'number', exclusiveMinimum: 0, default: 10 },
+        events: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            max_subscribers: { type: 'integer', minimum: 1, default: 256 },
+            max_subscribers_per_token: { type: 'integer', minimum: 1, default: 64 },
+            send_budget_bytes: { type: 'integer', minimum: 65536, default: 524288 },
+            send_budget_messages: { type: 'integer', minimum: 10, default: 2000 },
+            max_lag_events: { type: 'integer', minimum: 1, default: 10000 },
+            stuck_close_s: { type: 'number', exclusiveMinimum: 0, default: 60 },
+            ping_interval_s: { type: 'number', exclusiveMinimum: 0, default: 20 },
+            idle_timeout_s: { type: 'number', exclusiveMinimum: 0, default: 60 },
+          },
+        },
         frames: {
           type: 'object',
           additionalProperties: false,
@@ -147,6 +162,16 @@ export const configSchema = {
       },
     },
     streams: { type: 'array', items: streamSchema, default: [] },
+    allow_no_streams: { type: 'boolean', default: false },
+    sources: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        api_schemes: { type: 'array', items: { type: 'string', pattern: '^[a-z][a-z0-9+.-]*$' }, default: ['rtsp', 'rtsps', 'http', 'https', 'rtmp', 'srt', 'udp'] },
+        file_dirs: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
+      },
+    },
     retention: {
       type: 'object',
       additionalProperties: false,

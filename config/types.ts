@@ -57,6 +57,17 @@ export interface VigilConfig {
     admin_token?: string;
     tokens: string[];
     heartbeat_s: number;
+    /** Event socket limits: subscribers, per-subscriber send budget, pings. */
+    events: {
+      max_subscribers: number;
+      max_subscribers_per_token: number;
+      send_budget_bytes: number;
+      send_budget_messages: number;
+      max_lag_events: number;
+      stuck_close_s: number;
+      ping_interval_s: number;
+      idle_timeout_s: number;
+    };
     /** Frame sockets (/ws/identify, /ws/<analytic>, /ws/detector/detect/), their REST twins, and /ws/live. */
     frames: {
       max_frame_bytes: number;
@@ -97,6 +108,10 @@ export interface VigilConfig {
     motion_gate: { enabled: boolean; threshold: number; max_skip_s: number };
   };
   streams: StreamEntry[];
+  /** A SIGHUP that would remove every stream is refused unless this is true. */
+  allow_no_streams: boolean;
+  /** What streams added through the API may read. */
+  sources: { api_schemes: string[]; file_dirs: string[] };
   retention: {
     max_age_days: number | null;
     max_bytes: number | null;

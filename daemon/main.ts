@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StreamEntry, VigilConfig } from '../config/types.js';
 import {
@@ -47,6 +47,8 @@ import { MqttOutbox } from './sinks/mqttOutbox.js';
 import { StreamStore } from './store/streamStore.js';
 import { StreamRegistry } from './streamRegistry.js';
 import { VERSION } from './version.js';
+import { VigilError } from './errors.js';
+import { exampleTokens } from './exampleTokens.js';
 
 export interface DaemonOptions {
   configFile?: string;
@@ -83,6 +85,12 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
   const events = new EventStore(db);
   const streamStore = new StreamStore<StreamEntry>(db);
   const adminToken = config.server.admin_token ?? loadOrCreateAdminToken(config.data_dir, log);
+  const examples = exampleTokens([adminToken, ...config.server.tokens]);
+  if (examples.length) log.warn({ code: 'VIGIL_ERR_EXAMPLE_TOKEN' }, `server tokens include the documentation's example (${examples.join(', ')}): anyone who read the docs can use this daemon; set your own`);
+  // Camera credentials go to ffmpeg through files here (0700), never on its command line.
+  const secretsDir = join(config.data_dir, 'run');
+  rmSync(secretsDir, { recursive: true, force: true }); // left by a crash: they would only leak
+  mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
 
   const threads = planThreads({
     budget: config.inference.threads,
@@ -115,6 +123,16 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     heartbeatS: config.server.heartbeat_s,
     log,
     store: events,
+    maxSubscribers: config.server.events.max_subscribers,
+    maxSubscribersPerToken: config.server.events.max_subscribers_per_token,
+    highWaterBytes: config.server.events.send_budget_bytes,
+    highWaterMessages: config.server.events.send_budget_messages,
+    maxLagEvents: config.server.events.max_lag_events,
+    maxStallMs: config.server.events.stuck_close_s * 1000,
+    pingIntervalS: config.server.events.ping_interval_s,
+    idleTimeoutS: config.server.events.idle_timeout_s,
+    onSubscriberClosed: (why) => metrics.countSubscriberClose(why),
+    onGap: () => metrics.countSubscriberGap(),
   });
 
   const counters = new CounterStore(db);
@@ -230,6 +248,8 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     log,
     store: streamStore,
     pipeline,
+    secretsDir,
+    sourcePolicy: { schemes: config.sources.api_schemes, fileDirs: config.sources.file_dirs },
     onHealth: (health) => {
       server.publishControl({ type: 'status', stream_id: health.id, ...health });
       homeAssistant?.onHealth(health);
@@ -352,7 +372,15 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
       }
     },
     async reload(next) {
-      const restartNeeded = (['server', 'models', 'data_dir', 'node_num', 'analytics', 'retention', 'mqtt'] as const).filter(
+      const changes = streams.diffConfig(next.streams);
+      // An empty or truncated file looks like "no streams": that must be said on purpose.
+      if (next.streams.length === 0 && current.streams.length > 0 && !next.allow_no_streams) {
+        throw new VigilError(
+          'VIGIL_ERR_RELOAD_REFUSED',
+          `The new config has no streams and would stop all ${current.streams.length} (${current.streams.map((e) => e.id).join(', ')}); if that is meant, write "streams: []" and "allow_no_streams: true".`,
+        );
+      }
+      const restartNeeded = (['server', 'models', 'data_dir', 'node_num', 'analytics', 'retention', 'mqtt', 'sources'] as const).filter(
         (k) => JSON.stringify(next[k]) !== JSON.stringify(current[k]),
       );
       if (restartNeeded.length) log.warn({ keys: restartNeeded }, 'SIGHUP: these settings change only after a restart');
@@ -361,8 +389,10 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
         log.info({ log_level: next.log_level }, 'log level changed');
       }
       await streams.applyConfig(next.streams);
-      current = { ...current, log_level: next.log_level, streams: next.streams };
-      log.info({ streams: next.streams.length }, 'SIGHUP: config re-read and applied');
+      current = { ...current, log_level: next.log_level, streams: next.streams, allow_no_streams: next.allow_no_streams };
+      const said = (label: string, ids: string[]) => (ids.length ? `${label} ${ids.join(', ')}` : '');
+      const summary = [said('added', changes.added), said('changed', changes.changed), said('removed', changes.removed)].filter(Boolean).join('; ') || 'no stream changed';
+      log.info({ ...changes, restartNeeded, streams: next.streams.length }, `SIGHUP: config re-read and applied: ${summary}`);
     },
     healthy: () => pipeline.healthy(),
     streamCount: () => streams.health().length,

@@ -1,5 +1,6 @@
 import { loadConfig } from '../config/loader.js';
 import { isVigilError, toVigilError } from './errors.js';
+import { exampleTokens } from './exampleTokens.js';
 import { createRootLogger, type Logger } from './log.js';
 import { createDaemon, type Daemon } from './main.js';
 import { SystemdNotifier } from './systemd.js';
@@ -18,6 +19,8 @@ export interface RunOptions {
  * HUP reload), systemd notifications, and exit codes systemd can act on.
  */
 export async function runDaemon(opts: RunOptions): Promise<void> {
+  // Files the daemon creates (database, tokens, model cache) are not for other users: 0640 at most.
+  process.umask(0o027);
   let config;
   try {
     config = loadConfig(opts.configFile);
@@ -27,9 +30,22 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     process.exit(e.code === 'VIGIL_ERR_CONFIG' || e.code === 'VIGIL_ERR_CONFIG_READ' ? EX_CONFIG : 1);
   }
   if (opts.logLevel) config.log_level = opts.logLevel;
+  const examples = exampleTokens([...(config.server.admin_token ? [config.server.admin_token] : []), ...config.server.tokens]);
+  if (examples.length) {
+    // The demo (vigil demo) makes its own random token; a service must not run with a published one.
+    process.stderr.write(`VIGIL_ERR_EXAMPLE_TOKEN: ${opts.configFile} uses the example token ${examples.join(', ')}; anyone who read the docs could use it. Set server.admin_token (and server.tokens) to your own, e.g. $(openssl rand -hex 16).\n`);
+    process.exit(EX_CONFIG);
+  }
   const log = createRootLogger(config.log_level);
   const systemd = new SystemdNotifier(log);
 
+  // A SIGHUP during start-up would otherwise kill the process (its default action): keep it for later.
+  let pendingHup = false;
+  const early = () => {
+    pendingHup = true;
+    log.info('SIGHUP during start-up: the config is re-read once the daemon runs');
+  };
+  process.on('SIGHUP', early);
   let daemon: Daemon;
   try {
     daemon = await createDaemon(config, log, { configFile: opts.configFile });
@@ -67,9 +83,11 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.off('SIGHUP', early);
   process.on('SIGHUP', () => {
     void reload(daemon, opts, log);
   });
+  if (pendingHup) void reload(daemon, opts, log);
   // A listener's failure is logged with its context, never fatal (DESIGN.md section 3.5).
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
 }

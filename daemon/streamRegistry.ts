@@ -8,6 +8,7 @@ import type { AnalyticsPipeline } from './pipeline.js';
 import type { StreamControl } from './server/adminRoutes.js';
 import type { StreamStore } from './store/streamStore.js';
 import { StreamManager } from './streams/streamManager.js';
+import { checkSourcePolicy, DEFAULT_API_SCHEMES, type SourcePolicy } from './streams/sourcePolicy.js';
 import { withStreamDefaults, type StreamConfig, type StreamHealth } from './streams/types.js';
 
 export interface StreamRegistryDeps {
@@ -15,6 +16,18 @@ export interface StreamRegistryDeps {
   store: StreamStore<StreamEntry>;
   pipeline: AnalyticsPipeline;
   onHealth(health: StreamHealth): void;
+  /** What API streams may read (config `sources`); default: network schemes only, no files. */
+  sourcePolicy?: SourcePolicy;
+  /** Where private ffconcat files with camera credentials are written. */
+  secretsDir?: string;
+}
+
+/** What a reload changed, stream by stream. */
+export interface StreamChanges {
+  added: string[];
+  changed: string[];
+  removed: string[];
+  unchanged: number;
 }
 
 /** A stream as the API lists it: its config (URL masked), where it comes from, and its health. */
@@ -45,6 +58,7 @@ export class StreamRegistry implements StreamControl {
     this.log = deps.log.child({ component: 'streams' });
     this.manager = new StreamManager({
       log: deps.log,
+      secretsDir: deps.secretsDir,
       onFrame: (frame) => deps.pipeline.onFrame(frame),
       onHealth: (h) => {
         try {
@@ -70,6 +84,13 @@ export class StreamRegistry implements StreamControl {
         this.log.warn({ stream: s.id }, 'a stream added through the API has the id of a config stream; the config file wins');
         continue;
       }
+      try {
+        checkSourcePolicy(s.config.url, this.policy());
+      } catch (err) {
+        // Added before the policy was tightened: kept in the store, not run.
+        this.log.error({ stream: s.id, code: (err as VigilError).code }, (err as Error).message);
+        continue;
+      }
       await this.run(s.config);
     }
     for (const e of this.fromConfig.values()) await this.run(e);
@@ -80,25 +101,47 @@ export class StreamRegistry implements StreamControl {
     await this.manager.stop();
   }
 
-  /** SIGHUP: starts new config streams, restarts changed ones, stops removed ones. */
-  async applyConfig(entries: StreamEntry[]): Promise<void> {
+  /** What applyConfig would do with these entries, without doing it. */
+  diffConfig(entries: StreamEntry[]): StreamChanges {
     const next = new Map(entries.map((e) => [e.id, e]));
-    for (const id of this.fromConfig.keys()) {
-      if (!next.has(id)) {
-        await this.manager.remove(id);
-        this.deps.pipeline.removeStream(id);
-        this.fromConfig.delete(id);
-        this.log.info({ stream: id }, 'stream removed from the config file: stopped');
-      }
-    }
+    const out: StreamChanges = { added: [], changed: [], removed: [], unchanged: 0 };
+    for (const id of this.fromConfig.keys()) if (!next.has(id)) out.removed.push(id);
     for (const [id, e] of next) {
       const old = this.fromConfig.get(id);
-      if (old && JSON.stringify(old) === JSON.stringify(e)) continue;
+      if (!old) out.added.push(id);
+      else if (JSON.stringify(old) !== JSON.stringify(e)) out.changed.push(id);
+      else out.unchanged++;
+    }
+    return out;
+  }
+
+  /** SIGHUP: starts new config streams, restarts changed ones, stops removed ones; returns what changed. */
+  async applyConfig(entries: StreamEntry[]): Promise<StreamChanges> {
+    const changes = this.diffConfig(entries);
+    const next = new Map(entries.map((e) => [e.id, e]));
+    for (const id of changes.removed) {
+      await this.manager.remove(id);
+      this.deps.pipeline.removeStream(id);
+      this.fromConfig.delete(id);
+      this.log.info({ stream: id }, 'stream removed from the config file: stopped');
+    }
+    for (const id of [...changes.added, ...changes.changed]) {
+      const e = next.get(id)!;
+      const old = this.fromConfig.get(id);
       this.fromConfig.set(id, e);
       if (old) await this.manager.remove(id);
       await this.run(e);
-      this.log.info({ stream: id }, old ? 'stream changed in the config file: restarted' : 'stream added to the config file: started');
+      this.log.info({ stream: id, url: maskUrl(e.url) }, old ? 'stream changed in the config file: restarted' : 'stream added to the config file: started');
     }
+    return changes;
+  }
+
+  /** Retries a stream now, skipping any backoff wait (`vigil stream restart ID`). */
+  async restart(id: string): Promise<StreamView> {
+    this.entry(id); // VIGIL_ERR_STREAM_UNKNOWN
+    await this.manager.restart(id);
+    this.log.info({ stream: id }, 'stream restart requested');
+    return this.view(id);
   }
 
   health(): StreamHealth[] {
@@ -123,6 +166,7 @@ export class StreamRegistry implements StreamControl {
 
   async add(raw: unknown): Promise<StreamView> {
     const entry = checkStream(raw);
+    checkSourcePolicy(entry.url, this.policy());
     StreamManager.normalize(toStreamConfig(entry)); // throws VIGIL_ERR_STREAM_URL on a URL ffmpeg cannot take
     if (this.fromConfig.has(entry.id) || this.deps.store.get(entry.id)) {
       throw new VigilError('VIGIL_ERR_STREAM_EXISTS', `A stream with id "${entry.id}" already exists; remove it first or pick another id.`);
@@ -176,6 +220,10 @@ export class StreamRegistry implements StreamControl {
     await this.deps.pipeline.setStream(next);
     this.deps.store.upsert(next);
     this.log.info({ stream: id, lines: g.lines.length, zones: g.zones.length }, 'counting geometry changed');
+  }
+
+  private policy(): SourcePolicy {
+    return this.deps.sourcePolicy ?? { schemes: DEFAULT_API_SCHEMES, fileDirs: [] };
   }
 
   private entry(id: string): StreamEntry {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { runCli, runCliAsync, startDaemon, waitFor } from './helpers/daemon.js';
 import { mediaPath } from './helpers/paths.js';
@@ -47,7 +47,8 @@ test('a CLI without a daemon says so clearly', () => {
 });
 
 test('streams added, listed, disabled, enabled and removed live; they survive a restart', async (t) => {
-  const d = await startDaemon({}, t);
+  // API streams may read files only inside sources.file_dirs.
+  const d = await startDaemon({ config: { sources: { file_dirs: [dirname(CLIP)] } } }, t);
   const empty = await d.cli(['stream', 'ls']);
   assert.equal(empty.code, 0, empty.stderr);
   assert.match(empty.stdout, /No streams/);
@@ -60,7 +61,7 @@ test('streams added, listed, disabled, enabled and removed live; they survive a 
   assert.match(dup.stderr, /VIGIL_ERR_STREAM_EXISTS/);
   const badUrl = await d.cli(['stream', 'add', 'weird', 'gopher://x']);
   assert.equal(badUrl.code, 1);
-  assert.match(badUrl.stderr, /VIGIL_ERR_STREAM_URL/);
+  assert.match(badUrl.stderr, /VIGIL_ERR_STREAM_SOURCE_POLICY: .*the scheme gopher is not allowed/); // API streams: camera schemes only
   const badFps = await d.cli(['stream', 'add', 'fast', CLIP, '--fps', '1000']);
   assert.equal(badFps.code, 1);
   assert.match(badFps.stderr, /VIGIL_ERR_BAD_REQUEST: Invalid stream: \/fps/);
@@ -102,7 +103,7 @@ test('streams added, listed, disabled, enabled and removed live; they survive a 
   await stop('SIGTERM');
   const tailed = await tail;
   assert.match(tailed.stdout, /#\d+\s+NFV4-PC\s+lobby\s+person/, 'events tail printed live events');
-  const d2 = await startDaemon({ dataDir: d.dataDir }, t);
+  const d2 = await startDaemon({ dataDir: d.dataDir, config: { sources: { file_dirs: [dirname(CLIP)] } } }, t);
   const again = JSON.parse((await d2.cli(['stream', 'ls', '--json'])).stdout) as { id: string }[];
   assert.deepEqual(again.map((s) => s.id), ['lobby']);
 });
@@ -114,7 +115,8 @@ test('SIGHUP applies stream changes of the config file live', async (t) => {
   await waitFor('stream from the reloaded file running', async () => (await d.cli(['stream', 'ls'])).stdout.match(/hup\s+running/), 60_000);
   const rm = await d.cli(['stream', 'rm', 'hup']);
   assert.match(rm.stderr, /defined in the config file/);
-  d.writeConfig({ streams: [], server: { host: '127.0.0.1', port: 1 } });
+  // Removing every stream must be said on purpose (an empty file is refused).
+  d.writeConfig({ streams: [], allow_no_streams: true, server: { host: '127.0.0.1', port: 1 } });
   d.child.kill('SIGHUP');
   await waitFor('stream removed by reload', async () => (await d.cli(['stream', 'ls'])).stdout.includes('No streams'), 30_000);
   assert.match(d.logs(), /"keys":\["server"\],"msg":"SIGHUP: these settings change only after a restart"/);

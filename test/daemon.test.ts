@@ -129,7 +129,7 @@ test('wrong password, dead host and missing file each report a clear health erro
     },
     t,
   );
-  const expect = { 'wrong-pass': 'VIGIL_ERR_STREAM_AUTH', 'dead-host': 'VIGIL_ERR_STREAM_UNREACHABLE', 'no-file': 'VIGIL_ERR_STREAM_NOT_FOUND' } as const;
+  const expect = { 'wrong-pass': 'VIGIL_ERR_STREAM_AUTH', 'dead-host': 'VIGIL_ERR_STREAM_REFUSED', 'no-file': 'VIGIL_ERR_STREAM_NOT_FOUND' } as const;
   const streams = await waitFor('three health errors', async () => {
     const s = (await daemon.api<Status>('GET', '/api/status')).json.streams;
     return s.filter((h) => h.lastError).length === 3 ? s : undefined;

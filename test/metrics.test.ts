@@ -21,9 +21,9 @@ async function scrape(url: string, token = VIEWER) {
   return parsePrometheus(await res.text());
 }
 
-async function healthz(url: string): Promise<{ status: number; body: { ok: boolean; reasons: string[]; streams: Record<string, string> } }> {
-  const res = await fetch(new URL('/healthz', url));
-  return { status: res.status, body: (await res.json()) as { ok: boolean; reasons: string[]; streams: Record<string, string> } };
+async function healthz(url: string, token = 'test-admin-token-0123'): Promise<{ status: number; body: { ok: boolean; status: string; reasons: string[]; streams: Record<string, string> } }> {
+  const res = await fetch(new URL('/healthz', url), { headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, body: (await res.json()) as { ok: boolean; status: string; reasons: string[]; streams: Record<string, string> } };
 }
 
 test('/metrics exposes the expected vigil_* series of a running daemon, and /healthz follows the streams', async (t) => {
@@ -87,7 +87,7 @@ test('/metrics exposes the expected vigil_* series of a running daemon, and /hea
   await t.test('/healthz: 200 running, 200 in backoff, state and reconnects in /metrics', async () => {
     const ok = await healthz(daemon.url);
     assert.equal(ok.status, 200);
-    assert.deepEqual(ok.body, { ok: true, reasons: [], streams: { street: 'running' } });
+    assert.deepEqual(ok.body, { ok: true, status: 'ok', reasons: [], streams: { street: 'running' } });
     await cam.kill();
     await waitFor('backoff in /metrics', async () => valueOf(await scrape(daemon.url), 'vigil_stream_state', { stream: 'street', state: 'backoff' }) === 1, 30_000);
     const backoff = await healthz(daemon.url);
@@ -98,17 +98,19 @@ test('/metrics exposes the expected vigil_* series of a running daemon, and /hea
   });
 });
 
-test('/healthz answers 503 with the reason when a stream has failed', async (t) => {
+test('/healthz stays 200 (degraded) with the reason when a stream has failed', async (t) => {
   // A file that plays once and ends is `failed`: it will not come back by itself.
   const short = join(process.env.TMPDIR ?? '/tmp', `vigil-short-${process.pid}.mp4`);
   const r = spawnSync('ffmpeg', ['-y', '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=5:duration=1', '-pix_fmt', 'yuv420p', short]);
   assert.equal(r.status, 0, String(r.stderr));
   const daemon = await startDaemon({ config: { streams: [{ id: 'once', url: short, fps: 5, loop: false, realtime: false, analytics: [] }] } }, t);
-  const bad = await waitFor('a 503', async () => {
+  // One failed camera degrades the daemon; it does not make it unhealthy (a balancer must not drop it).
+  const bad = await waitFor('degraded', async () => {
     const h = await healthz(daemon.url);
-    return h.status === 503 ? h : undefined;
+    return h.body.status === 'degraded' ? h : undefined;
   }, 30_000);
-  assert.equal(bad.body.ok, false);
+  assert.equal(bad.status, 200);
+  assert.equal(bad.body.ok, true);
   assert.equal(bad.body.streams.once, 'failed');
   assert.match(bad.body.reasons.join('\n'), /stream once: failed/);
   const m = await scrape(daemon.url);

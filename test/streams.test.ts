@@ -100,8 +100,8 @@ test('RTSP: frames at the configured fps and size; kill, restart, freeze and tha
   // Kill the server: ffmpeg exits 0 (a drop) → backoff with an error; reconnects fail while it is down.
   await faulty.kill();
   const dropped = await waitFor('faulty', (h) => h.state === 'backoff' && h.lastError !== undefined, 'backoff after kill', 10_000);
-  assert.match(dropped.lastError!.code, /^VIGIL_ERR_STREAM_(ENDED|UNREACHABLE)$/);
-  await waitFor('faulty', (h) => h.lastError?.code === 'VIGIL_ERR_STREAM_UNREACHABLE', 'a refused reconnect', 10_000);
+  assert.match(dropped.lastError!.code, /^VIGIL_ERR_STREAM_(ENDED|UNREACHABLE|REFUSED)$/);
+  await waitFor('faulty', (h) => h.lastError?.code === 'VIGIL_ERR_STREAM_REFUSED', 'a refused reconnect', 10_000);
   await faulty.restart();
   const restartedAt = Date.now();
   const back = await waitFor('faulty', (h) => h.state === 'running' && h.since >= restartedAt, 'running after restart', 25_000);
@@ -181,12 +181,12 @@ test('dead port, nonexistent file, missing ffmpeg: one clear coded error each, a
   m.add({ id: 'nofile', url: '/nonexistent/dir/clip.mp4', ...fast });
   m.start();
   const dead = await waitFor('dead', (h) => h.lastError !== undefined, 'an error');
-  assert.equal(dead.lastError!.code, 'VIGIL_ERR_STREAM_UNREACHABLE');
+  assert.equal(dead.lastError!.code, 'VIGIL_ERR_STREAM_REFUSED');
   assert.match(dead.lastError!.message, /connection refused/);
   assert.equal(dead.state === 'backoff' || dead.state === 'starting', true, 'keeps retrying');
   const nofile = await waitFor('nofile', (h) => h.lastError !== undefined, 'an error');
   assert.equal(nofile.lastError!.code, 'VIGIL_ERR_STREAM_NOT_FOUND');
-  assert.equal(nofile.lastError!.message, 'File /nonexistent/dir/clip.mp4: no such file.');
+  assert.equal(nofile.lastError!.message, 'File /nonexistent/dir/clip.mp4: no such file; check the path.');
 
   const noff = harness(t, { ffmpegPath: '/nonexistent/bin/ffmpeg' });
   noff.m.add({ id: 'noff', url: CLIP, ...fast });

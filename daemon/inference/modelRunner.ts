@@ -113,12 +113,22 @@ export class QueuedModelRunner implements ModelRunner {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     for (const p of this.queue.splice(0)) p.reject(new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${this.spec.name} is unloaded`));
-    const exited = new Promise<void>((r) => this.worker.once('exit', () => r()));
+    let gone = false;
+    const exited = new Promise<void>((r) => this.worker.once('exit', () => { gone = true; r(); }));
     this.worker.postMessage({ kind: 'close' });
-    const timeout = new Promise<void>((r) => setTimeout(r, 2000).unref());
-    await Promise.race([new Promise<void>((r) => this.worker.once('message', (m: WorkerReply) => m.kind === 'closed' && r())), timeout]);
-    await this.worker.terminate();
-    await exited;
+    // The worker finishes its runs, releases the session and exits by itself. terminate() is the
+    // last resort only: ending the thread inside a native run can abort the whole process.
+    // The worker is unref'd while it serves; while it closes it must hold the process open, or the
+    // daemon ran out of work mid-stop and exited without finishing it (no "stopped" in the log).
+    this.worker.ref();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 6000)))]);
+    clearTimeout(timer);
+    if (!gone) {
+      this.log.warn('session worker did not end within 6 s of close: terminating it');
+      await this.worker.terminate();
+      await exited;
+    }
   }
 
   /** Drops the oldest queued frame of the stream with the most frames waiting (the caller's on a tie). */

@@ -9,6 +9,10 @@ import type { ValueMeta, WireTensor, WorkerInit, WorkerReply, WorkerRequest } fr
 
 let ort: typeof Ort;
 let session: Ort.InferenceSession | undefined;
+/** Runs started and not finished: the session is released only after the last (see 'close'). */
+let running = 0;
+let idle: (() => void) | undefined;
+let closing = false;
 
 function post(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(msg, transfer);
@@ -66,6 +70,11 @@ async function init(msg: WorkerInit): Promise<void> {
 }
 
 async function run(msg: Extract<WorkerRequest, { kind: 'run' }>): Promise<void> {
+  if (closing || !session) {
+    post({ kind: 'run-error', id: msg.id, message: 'the model is being unloaded' });
+    return;
+  }
+  running++;
   try {
     const feeds: Record<string, Ort.Tensor> = {};
     const inputs: ArrayBuffer[] = [];
@@ -89,6 +98,8 @@ async function run(msg: Extract<WorkerRequest, { kind: 'run' }>): Promise<void> 
     post({ kind: 'result', id: msg.id, outputs, ms, inputs }, transfer);
   } catch (err) {
     post({ kind: 'run-error', id: msg.id, message: (err as Error).message.split('\n')[0] ?? String(err) });
+  } finally {
+    if (--running === 0) idle?.();
   }
 }
 
@@ -96,9 +107,17 @@ parentPort!.on('message', (msg: WorkerRequest) => {
   if (msg.kind === 'init') void init(msg);
   else if (msg.kind === 'run') void run(msg);
   else if (msg.kind === 'close') {
+    // Releasing a session while a run is inside it, or terminating this thread then, made the
+    // native code throw where nothing catches it (`terminate called after throwing an instance of
+    // 'Napi::Error'`, about 1 SIGTERM in 9): finish the runs, release, then end on our own.
+    closing = true;
     void (async () => {
+      if (running > 0) await new Promise<void>((r) => (idle = r));
       try { await session?.release(); } catch { /* closing anyway */ }
+      session = undefined;
       post({ kind: 'closed' });
+      // In a worker this ends the thread only, here at a safe point: no native call in progress.
+      process.exit(0);
     })();
   }
 });

@@ -14,6 +14,8 @@ export interface StreamControl {
   remove(id: string): void | Promise<void>;
   /** Turns a stream on or off; VIGIL_ERR_STREAM_UNKNOWN when there is none. */
   setEnabled(id: string, on: boolean): unknown | Promise<unknown>;
+  /** Retries a stream at once, skipping its backoff wait; VIGIL_ERR_STREAM_UNKNOWN when there is none. */
+  restart?(id: string): unknown | Promise<unknown>;
 }
 
 /** The daemon's overall status (version, uptime, streams, inference, subscribers ...). */
@@ -61,6 +63,12 @@ export function registerAdminRoutes(routes: RouteRegistry, deps: AdminRouteDeps)
       return { json: { stream: maskDeep(out ?? { id: req.params.id, enabled: action === 'enable' }) } };
     });
   }
+
+  routes.route('POST', '/api/streams/:id/restart', async (req) => {
+    if (!deps.streams.restart) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'Restarting streams is not available here.');
+    const out = await deps.streams.restart(req.params.id!);
+    return { json: { stream: maskDeep(out ?? { id: req.params.id }) } };
+  });
 
   routes.route(
     'GET',

@@ -1,10 +1,12 @@
 import type { WebSocket } from 'uWebSockets.js';
-import { VigilError } from '../errors.js';
 import { maskDeep } from '../events/mask.js';
-import { ANALYTIC_ID_LIST, isAnalyticId, type VisionEvent } from '../events/schema.js';
+import type { VisionEvent } from '../events/schema.js';
 import { withoutCrop } from '../events/eventBuilder.js';
 import type { Logger } from '../log.js';
 import { rowMessage, type EventQuery, type StoredRow } from '../store/eventStore.js';
+import { matches, type SubscriptionFilter } from './subscriptionFilter.js';
+
+export { parseSubscription, type SubscriptionFilter } from './subscriptionFilter.js';
 
 /** What the event socket needs from the store: ordered reads after a seq, and the newest seq. */
 export interface EventSource {
@@ -14,8 +16,16 @@ export interface EventSource {
 
 /** Tuning of the event socket; defaults suit a few dozen subscribers on a small box. */
 export interface EventSocketOptions {
-  /** Bytes queued for one subscriber above which live sending stops and it is marked behind (default 4 MiB). */
+  /** Send budget: bytes queued for one subscriber above which live sending stops and it is marked behind (default 512 KiB). */
   highWaterBytes?: number;
+  /** Send budget in messages: sent while its queue never emptied, above which it is marked behind (default 2000). */
+  highWaterMessages?: number;
+  /** A subscriber that neither answered a ping nor sent anything this long is closed with 4008 (default 60 s). */
+  idleTimeoutS?: number;
+  /** Called for each subscriber the daemon closes: `slow` (behind or stuck), `idle` (no pong). */
+  onSubscriberClosed?(why: 'slow' | 'idle' | 'refused'): void;
+  /** Called for each `gap` sent. */
+  onGap?(): void;
   /** Matching events a subscriber may miss live before it is closed with 4008 (default 10 000). */
   maxLagEvents?: number;
   /** How long a subscriber may make no progress while behind before it is closed with 4008, in ms (default 60 000). */
@@ -24,17 +34,11 @@ export interface EventSocketOptions {
   replayChunk?: number;
 }
 
-/** Subscription parameters parsed from the upgrade request. */
-export interface SubscriptionFilter {
-  streamIds: Set<string> | null;
-  analyticIds: Set<string> | null;
-  since: number | null;
-  crops: boolean;
-}
-
 /** uWS user data of an event-socket connection. */
 export interface SocketData {
   filter: SubscriptionFilter;
+  /** Who connected (for the per-token cap); never logged. */
+  token: string;
   sub?: Subscriber;
 }
 
@@ -50,6 +54,11 @@ interface Subscriber {
   /** Matching events published while not live. */
   missed: number;
   lastProgress: number;
+  /** Last pong or message from the client. */
+  lastHeard: number;
+  /** Sizes of the messages still in its send queue, oldest first (the message budget). */
+  queued: number[];
+  queuedBytes: number;
   pumpScheduled: boolean;
   closed: boolean;
 }
@@ -57,50 +66,30 @@ interface Subscriber {
 /** WebSocket close code for a subscriber that fell too far behind. */
 export const CLOSE_SLOW_CONSUMER = 4008;
 
-/** Parses `stream_id`, `analytic_id`, `since`, `crops` of an event-socket URL; bad input is VIGIL_ERR_BAD_REQUEST. */
-export function parseSubscription(query: URLSearchParams): SubscriptionFilter {
-  const list = (name: string): Set<string> | null => {
-    const values = query
-      .getAll(name)
-      .flatMap((v) => v.split(','))
-      .map((v) => v.trim())
-      .filter(Boolean);
-    return values.length ? new Set(values) : null;
-  };
-  const streamIds = list('stream_id');
-  const analyticIds = list('analytic_id');
-  for (const a of analyticIds ?? []) {
-    if (!isAnalyticId(a)) throw new VigilError('VIGIL_ERR_BAD_REQUEST', `analytic_id "${a}" is not one of ${ANALYTIC_ID_LIST.join(', ')}`);
-  }
-  const sinceText = query.get('since');
-  let since: number | null = null;
-  if (sinceText !== null && sinceText !== '') {
-    if (!/^\d{1,15}$/.test(sinceText)) throw new VigilError('VIGIL_ERR_BAD_REQUEST', `since must be a non-negative integer seq, not "${sinceText}"`);
-    since = Number(sinceText);
-  }
-  const cropsText = (query.get('crops') ?? '1').toLowerCase();
-  if (!['0', '1', 'true', 'false', 'yes', 'no'].includes(cropsText)) throw new VigilError('VIGIL_ERR_BAD_REQUEST', `crops must be 0 or 1, not "${cropsText}"`);
-  return { streamIds, analyticIds, since, crops: !['0', 'false', 'no'].includes(cropsText) };
-}
-
 /**
  * The subscribers of the event socket. Live events go straight out; a subscriber that asks for
  * `since`, or falls behind, reads from the store until it meets the live edge. Replay reads are
  * synchronous (better-sqlite3), so no publish can slip in between "read the store" and "go live":
  * there is nothing to buffer, and `seq ≤ lastSeq` drops the one possible duplicate.
- * Memory per subscriber is bounded by uWS's backpressure buffer; the rest stays in SQLite.
+ * Memory per subscriber is bounded by its send budget (bytes and messages); the rest stays in SQLite.
  */
 export class EventSocketHub {
   private readonly subs = new Set<Subscriber>();
   private nextId = 1;
   private readonly highWater: number;
+  private readonly highWaterMsgs: number;
+  private readonly idleMs: number;
   private readonly maxLag: number;
   private readonly maxStallMs: number;
   private readonly chunk: number;
 
-  constructor(private readonly source: EventSource, private readonly log: Logger, opts: EventSocketOptions = {}) {
-    // 4 MiB: at 1 MiB, 200 subscribers of 20 KB events fell back to per-subscriber store replay (bench fanout).
-    this.highWater = opts.highWaterBytes ?? 4 * 1024 * 1024;
+  constructor(private readonly source: EventSource, private readonly log: Logger, private readonly opts: EventSocketOptions = {}) {
+    // 512 KiB: what a stuck subscriber may cost in the daemon (100 stuck → ~50 MB). Above it a
+    // subscriber reads from the store instead (bench fanout: below 4 MiB, 200 subscribers of 20 KB
+    // events fall back to store replay more often; still correct, a bit more CPU).
+    this.highWater = opts.highWaterBytes ?? 512 * 1024;
+    this.highWaterMsgs = opts.highWaterMessages ?? 2000;
+    this.idleMs = (opts.idleTimeoutS ?? 60) * 1000;
     this.maxLag = opts.maxLagEvents ?? 10_000;
     this.maxStallMs = opts.maxStallMs ?? 60_000;
     this.chunk = opts.replayChunk ?? 200;
@@ -118,6 +107,9 @@ export class EventSocketHub {
       gapFrom: 0,
       missed: 0,
       lastProgress: Date.now(),
+      lastHeard: Date.now(),
+      queued: [],
+      queuedBytes: 0,
       pumpScheduled: false,
       closed: false,
     };
@@ -135,18 +127,57 @@ export class EventSocketHub {
     if (sub.mode === 'behind') {
       const gap = { type: 'gap', from_seq: sub.gapFrom, to_seq: this.source.lastSeq(), timestamp: String(Date.now()) };
       ws.send(JSON.stringify(gap));
+      this.opts.onGap?.();
+      this.log.info({ sub: sub.id, from_seq: gap.from_seq, to_seq: gap.to_seq }, 'event subscriber sent a gap; replaying the missed range from the store');
       sub.mode = 'replay';
     }
     if (sub.mode === 'replay') this.pump(sub);
   }
 
+  /** uWS `pong` and `message`: the client is alive. */
+  heard(ws: WebSocket<SocketData>): void {
+    const sub = ws.getUserData().sub;
+    if (sub) sub.lastHeard = Date.now();
+  }
+
   /** uWS `close`. */
-  close(ws: WebSocket<SocketData>): void {
+  close(ws: WebSocket<SocketData>, code?: number): void {
     const sub = ws.getUserData().sub;
     if (!sub) return;
+    const byUs = sub.closed;
     sub.closed = true;
     this.subs.delete(sub);
-    this.log.debug({ sub: sub.id, lastSeq: sub.lastSeq }, 'event subscriber left');
+    if (!byUs) this.log.debug({ sub: sub.id, lastSeq: sub.lastSeq, code }, 'event subscriber left');
+  }
+
+  /** Open subscribers per token (for the per-token cap). */
+  countFor(token: string): number {
+    let n = 0;
+    for (const s of this.subs) if (s.ws.getUserData().token === token) n++;
+    return n;
+  }
+
+  /**
+   * Pings every subscriber, and closes (4008) one that answered nothing for idleTimeoutS: a client
+   * that reads answers pings, so an idle but healthy subscriber is never cut; a stuck one is told why.
+   */
+  ping(now = Date.now()): void {
+    for (const sub of [...this.subs]) {
+      if (sub.closed) continue;
+      if (now - sub.lastHeard > this.idleMs) {
+        const why = `no answer to pings for ${Math.round((now - sub.lastHeard) / 1000)} s`;
+        const reason = `VIGIL_ERR_SLOW_CONSUMER: ${why}; reconnect with since=${sub.lastSeq}`.slice(0, 123);
+        this.log.warn({ sub: sub.id, code: CLOSE_SLOW_CONSUMER, reason, bufferedAmount: sub.ws.getBufferedAmount() }, `event subscriber closed: ${why}`);
+        this.opts.onSubscriberClosed?.('idle');
+        this.end(sub, CLOSE_SLOW_CONSUMER, reason);
+        continue;
+      }
+      try {
+        sub.ws.ping();
+      } catch {
+        // Closing already.
+      }
+    }
   }
 
   /** Sends a stored event to every live subscriber whose filters match. Call in seq order, after commit. */
@@ -161,7 +192,7 @@ export class EventSocketHub {
         continue;
       }
       if (seq <= sub.lastSeq) continue; // already sent by its replay
-      if (sub.ws.getBufferedAmount() > this.highWater) {
+      if (this.overBudget(sub)) {
         this.fallBehind(sub, seq);
         continue;
       }
@@ -171,7 +202,10 @@ export class EventSocketHub {
         result = sub.ws.send(msg);
       });
       if (result === 2) this.fallBehind(sub, seq); // dropped by uWS: the store still has it
-      else sub.lastSeq = seq;
+      else {
+        sub.lastSeq = seq;
+        this.track(sub, msg.length);
+      }
     }
   }
 
@@ -224,6 +258,27 @@ export class EventSocketHub {
     return [...this.subs].map((s) => ({ id: s.id, mode: s.mode, lastSeq: s.lastSeq, bufferedAmount: s.ws.getBufferedAmount(), missed: s.missed }));
   }
 
+  /** Over its send budget: too many bytes, or too many messages, waiting in its send queue. */
+  private overBudget(sub: Subscriber): boolean {
+    const buffered = sub.ws.getBufferedAmount();
+    // The queue drains oldest first: what no longer fits in the buffered bytes has been sent.
+    while (sub.queued.length && sub.queuedBytes > buffered) sub.queuedBytes -= sub.queued.shift()!;
+    return buffered > this.highWater || sub.queued.length >= this.highWaterMsgs;
+  }
+
+  /** Counts a message sent into the queue (nothing when it went straight to the socket). */
+  private track(sub: Subscriber, bytes: number): void {
+    const buffered = sub.ws.getBufferedAmount();
+    if (buffered === 0) {
+      sub.queued.length = 0;
+      sub.queuedBytes = 0;
+      return;
+    }
+    const size = Math.max(1, Math.min(bytes || buffered - sub.queuedBytes, buffered));
+    sub.queued.push(size);
+    sub.queuedBytes += size;
+  }
+
   private fallBehind(sub: Subscriber, seq: number): void {
     sub.mode = 'behind';
     sub.gapFrom = seq;
@@ -238,9 +293,11 @@ export class EventSocketHub {
     const stalled = now - sub.lastProgress > this.maxStallMs;
     if (!tooMany && !stalled) return;
     const why = tooMany ? `missed more than ${this.maxLag} events` : `made no progress for ${Math.round(this.maxStallMs / 1000)} s`;
-    this.log.warn({ sub: sub.id, lastSeq: sub.lastSeq }, `event subscriber closed: ${why}`);
     // Close reasons are limited to 123 bytes.
-    this.end(sub, CLOSE_SLOW_CONSUMER, `VIGIL_ERR_SLOW_CONSUMER: ${why}; reconnect with since=${sub.lastSeq}`.slice(0, 123));
+    const reason = `VIGIL_ERR_SLOW_CONSUMER: ${why}; reconnect with since=${sub.lastSeq}`.slice(0, 123);
+    this.log.warn({ sub: sub.id, code: CLOSE_SLOW_CONSUMER, reason }, `event subscriber closed: ${why}`);
+    this.opts.onSubscriberClosed?.('slow');
+    this.end(sub, CLOSE_SLOW_CONSUMER, reason);
   }
 
   private end(sub: Subscriber, code: number, reason: string): void {
@@ -259,7 +316,7 @@ export class EventSocketHub {
     const deadline = Date.now() + 20; // yield the event loop often: other subscribers and HTTP keep flowing
     try {
       while (!sub.closed && sub.mode === 'replay') {
-        if (sub.ws.getBufferedAmount() > this.highWater) return; // drain() resumes
+        if (this.overBudget(sub)) return; // drain() resumes
         // A bounded seq window keeps each read cheap: with several stream ids SQLite sorts what it reads.
         const windowEnd = sub.lastSeq + this.chunk * 50;
         const rows = this.source.scan({
@@ -274,11 +331,12 @@ export class EventSocketHub {
         let stopped = false;
         sub.ws.cork(() => {
           for (const row of rows) {
-            if (sub.ws.getBufferedAmount() > this.highWater || sub.ws.send(rowMessage(row, sub.filter.crops)) === 2) {
+            if (this.overBudget(sub) || sub.ws.send(rowMessage(row, sub.filter.crops)) === 2) {
               stopped = true;
               break;
             }
             sub.lastSeq = row.seq;
+            this.track(sub, 0);
           }
         });
         if (rows.length) sub.lastProgress = Date.now();
@@ -321,8 +379,4 @@ export class EventSocketHub {
 function eventMessage(event: VisionEvent, seq: number): string {
   const { seq: _ignored, ...rest } = event;
   return JSON.stringify({ seq, ...rest });
-}
-
-function matches(f: SubscriptionFilter, streamId: string, analyticId: string): boolean {
-  return (!f.streamIds || f.streamIds.has(streamId)) && (!f.analyticIds || f.analyticIds.has(analyticId));
 }

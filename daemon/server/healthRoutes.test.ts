@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startHarness } from '../../test/helpers/serverHarness.js';
+import { startHarness, TOKEN } from '../../test/helpers/serverHarness.js';
 import type { StreamHealth } from '../streams/types.js';
 import { healthReport, registerHealthRoutes, type HealthSource } from './healthRoutes.js';
 
@@ -18,7 +18,7 @@ test('healthy: running, backing off on schedule, starting or stalled briefly, di
     {},
     NOW,
   );
-  assert.deepEqual(r, { ok: true, reasons: [], streams: { a: 'running', b: 'backoff', c: 'starting', d: 'stalled' } });
+  assert.deepEqual(r, { ok: true, status: 'ok', reasons: [], streams: { a: 'running', b: 'backoff', c: 'starting', d: 'stalled' } });
 });
 
 test('unhealthy: failed, stuck starting or stalled, overdue retry, stuck pipeline, broken store; credentials masked', () => {
@@ -37,8 +37,9 @@ test('unhealthy: failed, stuck starting or stalled, overdue retry, stuck pipelin
     NOW,
   );
   assert.equal(r.ok, false);
+  assert.equal(r.status, 'down');
   assert.equal(r.reasons.length, 6, r.reasons.join('\n'));
-  assert.match(r.reasons[0]!, /^stream f: failed .*VIGIL_ERR_STREAM_AUTH/);
+  assert.ok(r.reasons.some((x) => /^stream f: failed .*VIGIL_ERR_STREAM_AUTH/.test(x)));
   assert.doesNotMatch(JSON.stringify(r), /hunter2/);
   assert.ok(r.reasons.some((x) => /stream st: starting for 120 s/.test(x)));
   assert.ok(r.reasons.some((x) => /stream sl: stalled for 60 s/.test(x)));
@@ -47,18 +48,36 @@ test('unhealthy: failed, stuck starting or stalled, overdue retry, stuck pipelin
   assert.ok(r.reasons.some((x) => /^store: unavailable \(SQLITE_IOERR\)/.test(x)));
 });
 
-test('GET /healthz answers 200 or 503 without a token', async (t) => {
+test('a failed camera leaves the daemon up (200, degraded); streams and reasons only with a token; HEAD like GET', async (t) => {
   const h = await startHarness();
   t.after(() => h.close());
   let streams = [s('a', 'running')];
-  registerHealthRoutes(h.server.routes, { streams: () => streams, pipelineHealthy: () => true, checkStore: () => true });
+  let storeOk = true;
+  registerHealthRoutes(h.server.routes, { streams: () => streams, pipelineHealthy: () => true, checkStore: () => { if (!storeOk) throw new Error('SQLITE_IOERR'); return true; } });
   const ok = await fetch(`${h.url}/healthz`);
   assert.equal(ok.status, 200);
-  assert.equal(((await ok.json()) as { ok: boolean }).ok, true);
-  streams = [s('a', 'failed')];
-  const bad = await fetch(`${h.url}/healthz`);
-  assert.equal(bad.status, 503);
-  const body = (await bad.json()) as { ok: boolean; reasons: string[] };
-  assert.equal(body.ok, false);
+  assert.deepEqual(await ok.json(), { ok: true, status: 'ok' });
+  streams = [s('a', 'failed'), s('b', 'running')];
+  const anon = await fetch(`${h.url}/healthz`);
+  assert.equal(anon.status, 200, 'one failed camera does not make the daemon unhealthy');
+  const anonText = await anon.text();
+  assert.deepEqual(JSON.parse(anonText), { ok: true, status: 'degraded' });
+  assert.doesNotMatch(anonText, /"a"|stream a/, 'no stream ids to anonymous callers');
+  const authed = await fetch(`${h.url}/healthz`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const body = (await authed.json()) as { ok: boolean; status: string; reasons: string[]; streams: Record<string, string> };
+  assert.equal(authed.status, 200);
+  assert.equal(body.status, 'degraded');
+  assert.deepEqual(body.streams, { a: 'failed', b: 'running' });
   assert.match(body.reasons[0]!, /stream a: failed/);
+  const head = await fetch(`${h.url}/healthz`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(await head.text(), '');
+  assert.equal(head.headers.get('content-type'), 'application/json; charset=utf-8');
+  assert.equal(Number(head.headers.get('content-length')), Buffer.byteLength(anonText));
+  storeOk = false;
+  const down = await fetch(`${h.url}/healthz`);
+  assert.equal(down.status, 503);
+  assert.deepEqual(await down.json(), { ok: false, status: 'down' });
+  const headDown = await fetch(`${h.url}/healthz`, { method: 'HEAD' });
+  assert.equal(headDown.status, 503);
 });

@@ -24,25 +24,32 @@ export interface HealthTolerance {
 
 /** The body of `/healthz`. */
 export interface HealthReport {
+  /** The daemon works: it answers, its pipeline moves, its store reads. Streams do not decide this. */
   ok: boolean;
+  /** `ok`, `degraded` (the daemon works, some streams or the store's writes do not), or `down`. */
+  status: 'ok' | 'degraded' | 'down';
   /** One sentence per problem, each naming the stream or part. Empty when ok. */
   reasons: string[];
   /** State of each enabled stream. */
   streams: Record<string, string>;
 }
 
-/** Judges the daemon's health: every enabled stream running, or starting/backing off within tolerance; pipeline and store alive. */
+/**
+ * Judges the daemon: `down` when the pipeline is stuck or the store cannot be read; `degraded`
+ * when a stream failed, is stuck starting or stalled, or missed its retry, or store writes fail.
+ */
 export function healthReport(source: HealthSource, tol: HealthTolerance = {}, now = Date.now()): HealthReport {
   const startingMs = tol.startingMs ?? 60_000;
   const stalledMs = tol.stalledMs ?? 30_000;
   const overdueMs = tol.overdueRetryMs ?? 30_000;
-  const reasons: string[] = [];
+  const fatal: string[] = [];
+  const degraded: string[] = [];
   const streams: Record<string, string> = {};
   let list: StreamHealth[] = [];
   try {
     list = source.streams();
   } catch (err) {
-    reasons.push(`streams: the stream list cannot be read (${(err as Error).message})`);
+    degraded.push(`streams: the stream list cannot be read (${(err as Error).message})`);
   }
   for (const s of list) {
     if (s.state === 'disabled') continue;
@@ -55,42 +62,48 @@ export function healthReport(source: HealthSource, tol: HealthTolerance = {}, no
       case 'backoff':
         // Backing off is the configured answer to a camera outage: healthy unless the retry never happens.
         if (s.nextRetryAt !== undefined && now - s.nextRetryAt > overdueMs) {
-          reasons.push(`stream ${s.id}: retry overdue by ${Math.round((now - s.nextRetryAt) / 1000)} s${err}`);
+          degraded.push(`stream ${s.id}: retry overdue by ${Math.round((now - s.nextRetryAt) / 1000)} s${err}`);
         }
         break;
       case 'starting':
-        if (age > startingMs) reasons.push(`stream ${s.id}: starting for ${Math.round(age / 1000)} s without a frame${err}`);
+        if (age > startingMs) degraded.push(`stream ${s.id}: starting for ${Math.round(age / 1000)} s without a frame${err}`);
         break;
       case 'stalled':
-        if (age > stalledMs) reasons.push(`stream ${s.id}: stalled for ${Math.round(age / 1000)} s${err}`);
+        if (age > stalledMs) degraded.push(`stream ${s.id}: stalled for ${Math.round(age / 1000)} s${err}`);
         break;
       case 'failed':
-        reasons.push(`stream ${s.id}: failed and will not retry by itself${err}`);
+        degraded.push(`stream ${s.id}: failed and will not retry by itself${err}`);
         break;
     }
   }
   try {
-    if (!source.pipelineHealthy()) reasons.push('pipeline: an analysis has been running far too long (stuck)');
+    if (!source.pipelineHealthy()) fatal.push('pipeline: an analysis has been running far too long (stuck)');
   } catch (err) {
-    reasons.push(`pipeline: health cannot be read (${(err as Error).message})`);
+    fatal.push(`pipeline: health cannot be read (${(err as Error).message})`);
   }
   try {
     const store = source.checkStore();
-    if (typeof store === 'string') reasons.push(`store: ${store}`);
+    if (typeof store === 'string') degraded.push(`store: ${store}`);
   } catch (err) {
-    reasons.push(`store: unavailable (${(err as Error).message})`);
+    fatal.push(`store: unavailable (${(err as Error).message})`);
   }
-  return maskDeep({ ok: reasons.length === 0, reasons, streams });
+  const status = fatal.length ? 'down' : degraded.length ? 'degraded' : 'ok';
+  return maskDeep({ ok: fatal.length === 0, status, reasons: [...fatal, ...degraded], streams });
 }
 
-/** Registers `GET /healthz` (no token: load balancers and systemd probes call it): 200 when healthy, 503 with reasons. */
+/**
+ * Registers `GET /healthz` (and HEAD) for load balancers and systemd probes: 200 while the daemon
+ * works (a failed camera is `degraded`, still 200), 503 when it does not. Without a token the body
+ * says only `ok` and `status`; stream ids and reasons go to callers with a valid token.
+ */
 export function registerHealthRoutes(routes: RouteRegistry, source: HealthSource, tol: HealthTolerance = {}): void {
   routes.route(
     'GET',
     '/healthz',
-    () => {
+    (req) => {
       const report = healthReport(source, tol);
-      return { status: report.ok ? 200 : 503, json: report };
+      const json = req.authenticated ? report : { ok: report.ok, status: report.status };
+      return { status: report.ok ? 200 : 503, json };
     },
     { auth: 'none' },
   );

@@ -47,6 +47,9 @@ test('/metrics serves parseable series for streams, models, events, subscribers,
   t.after(() => metrics.stop());
   metrics.register(h.server.routes);
   metrics.countEvent('NFV4-PC');
+  metrics.countSubscriberClose('slow');
+  metrics.countSubscriberClose('idle');
+  metrics.countSubscriberGap();
   metrics.countEvent('NFV4-PC');
   metrics.countEvent('NFV4-FR');
   metrics.observeModelLatency('yolox-nano', 'run', 12);
@@ -83,6 +86,9 @@ test('/metrics serves parseable series for streams, models, events, subscribers,
 
   assert.equal(valueOf(fams, 'vigil_events_total', { analytic: 'NFV4-PC' }), 2);
   assert.equal(valueOf(fams, 'vigil_events_total', { analytic: 'NFV4-FR' }), 1);
+  assert.equal(valueOf(fams, 'vigil_subscriber_closes_total', { reason: 'slow' }), 1);
+  assert.equal(valueOf(fams, 'vigil_subscriber_closes_total', { reason: 'idle' }), 1);
+  assert.equal(valueOf(fams, 'vigil_subscriber_gaps_total', {}), 1);
   assert.equal(valueOf(fams, 'vigil_subscribers'), 3);
   assert.ok(valueOf(fams, 'vigil_store_size_bytes') >= 4096, 'a SQLite file has at least a page');
   assert.equal(valueOf(fams, 'vigil_store_last_seq'), 42);

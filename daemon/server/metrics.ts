@@ -30,6 +30,10 @@ export interface Metrics {
   countEvent(analyticId: string): void;
   /** One latency sample of a model (`run`: ORT time per batch; `total`: submit to result). */
   observeModelLatency(model: string, stage: 'run' | 'total', ms: number): void;
+  /** Counts an event-socket subscriber closed by the daemon (`slow`: 4008 stuck/behind, `idle`: no pong, `refused`: over a cap). */
+  countSubscriberClose(why: 'slow' | 'idle' | 'refused'): void;
+  /** Counts one `gap` sent to a subscriber that fell behind its send budget. */
+  countSubscriberGap(): void;
   /** Renders the exposition text (what /metrics answers). */
   render(): Promise<string>;
   /** Stops the fps sampler. */
@@ -207,6 +211,8 @@ export function createMetrics(source: MetricsSource): Metrics {
       this.set(safe(() => source.subscribers(), 0));
     },
   });
+  const subscriberCloses = new Counter({ name: 'vigil_subscriber_closes_total', help: 'Event-socket subscribers closed or refused by the daemon, by reason', labelNames: ['reason'], registers });
+  const subscriberGaps = new Counter({ name: 'vigil_subscriber_gaps_total', help: 'Gaps sent to event-socket subscribers that fell behind their send budget', registers });
   new Gauge({
     name: 'vigil_store_size_bytes',
     help: 'Size of the event store on disk',
@@ -267,6 +273,8 @@ export function createMetrics(source: MetricsSource): Metrics {
     },
     countEvent: (analyticId) => events.inc({ analytic: analyticId }),
     observeModelLatency: (model, stage, ms) => latency.observe({ model, stage }, ms / 1000),
+    countSubscriberClose: (why) => subscriberCloses.inc({ reason: why }),
+    countSubscriberGap: () => subscriberGaps.inc(),
     render: () => registry.metrics(),
     stop: () => clearInterval(timer),
   };

@@ -23,6 +23,8 @@ interface Route {
 interface ResState {
   aborted: boolean;
   done: boolean;
+  /** A HEAD request: headers as for GET, no body. */
+  head?: boolean;
 }
 
 /** The REST side of the server: `:param` routes, auth, body cap, errors as `{error:{code,message}}`. */
@@ -62,7 +64,10 @@ export class RestRouter implements RouteRegistry {
     res.onAborted(() => {
       state.aborted = true;
     });
-    const method = req.getMethod().toUpperCase();
+    const requested = req.getMethod().toUpperCase();
+    // HEAD is GET without a body (RFC 9110): same route, same status and headers.
+    const head = requested === 'HEAD';
+    const method = head ? 'GET' : requested;
     const path = req.getUrl();
     const query = new URLSearchParams(req.getQuery() ?? '');
     const headers: Record<string, string> = {};
@@ -85,7 +90,10 @@ export class RestRouter implements RouteRegistry {
         this.fail(res, state, new VigilError('VIGIL_ERR_BODY_TOO_LARGE', `The body is ${length} bytes; ${method} ${route.pattern} accepts at most ${route.maxBody}`), true);
         return;
       }
-      const base = { method, path, params: found.params, query, headers };
+      const token = requestToken(headers.authorization, query);
+      const authenticated = this.deps.admin.has(token) || this.deps.tokens.has(token);
+      const base = { method, path, params: found.params, query, headers, authenticated };
+      if (head) state.head = true;
       if (length > 0 || headers['transfer-encoding']) {
         this.readBody(res, state, route, (body) => void this.run(res, state, route, { ...base, body }));
       } else {
@@ -184,7 +192,17 @@ export class RestRouter implements RouteRegistry {
       res.writeHeader('content-type', type!);
       res.writeHeader('cache-control', 'no-store');
       for (const [k, v] of Object.entries(out.headers ?? {})) res.writeHeader(k, v);
-      res.end(body, close);
+      if (state.head) {
+        // HEAD announces the GET body's length and sends none. (The JavaScript fallback of the
+        // uWS package lacks endWithoutBody; Node's http omits a HEAD body by itself there.)
+        try {
+          res.endWithoutBody(Buffer.byteLength(body), close);
+        } catch {
+          res.end(body, close);
+        }
+      } else {
+        res.end(body, close);
+      }
     });
   }
 }

@@ -11,6 +11,8 @@ export interface ApiRequest {
   /** Lower-case header names. */
   headers: Record<string, string>;
   body: Buffer;
+  /** Whether the request carried a valid token (any route, open ones included). */
+  authenticated?: boolean;
 }
 
 /** What a handler returns; `json` wins over `body`. */
@@ -47,6 +49,8 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   VIGIL_ERR_BAD_REQUEST: 400,
   VIGIL_ERR_CONFIG: 400,
   VIGIL_ERR_STREAM_URL: 400,
+  VIGIL_ERR_STREAM_SOURCE_POLICY: 403,
+  VIGIL_ERR_TOO_MANY_SUBSCRIBERS: 429,
   VIGIL_ERR_INVALID_IMAGE: 400,
   VIGIL_ERR_FACE_COUNT: 422,
   VIGIL_ERR_FACE_QUALITY: 422,

@@ -26,6 +26,11 @@ export interface ServerOptions extends EventSocketOptions {
   store: EventSource;
   /** Bytes uWS may queue per socket before it drops sends (default 16 MiB; must exceed highWaterBytes + the largest event). */
   maxBackpressure?: number;
+  /** Event-socket subscribers allowed at once, in total and per token (defaults 256 and 64); more are refused with 429. */
+  maxSubscribers?: number;
+  maxSubscribersPerToken?: number;
+  /** Seconds between WebSocket pings to each subscriber (default 20). */
+  pingIntervalS?: number;
 }
 
 /** The daemon's one HTTP/WebSocket server. */
@@ -56,6 +61,9 @@ export function createServer(opts: ServerOptions): VigilServer {
   const tokens = new TokenSet(opts.tokens);
   const router = new RestRouter({ admin, tokens, log });
   const hub = new EventSocketHub(opts.store, log, opts);
+  const maxSubs = opts.maxSubscribers ?? 256;
+  const maxPerToken = opts.maxSubscribersPerToken ?? 64;
+  let pinger: NodeJS.Timeout | null = null;
   const maxBackpressure = opts.maxBackpressure ?? 16 * 1024 * 1024;
   const app = uWS.App();
   let listenSocket: us_listen_socket | null = null;
@@ -67,8 +75,10 @@ export function createServer(opts: ServerOptions): VigilServer {
     maxPayloadLength: 64 * 1024,
     maxBackpressure,
     closeOnBackpressureLimit: 0,
-    idleTimeout: 120,
-    sendPingsAutomatically: true,
+    // The hub pings and closes idle subscribers itself, with a code and a log line (uWS's own
+    // idle cut is silent, and it cut healthy-but-quiet clients whose pongs sat behind a full buffer).
+    idleTimeout: 0,
+    sendPingsAutomatically: false,
     upgrade: (res, req, context) => {
       // Everything is read synchronously and answered before returning: no onAborted needed.
       const query = new URLSearchParams(req.getQuery() ?? '');
@@ -85,8 +95,15 @@ export function createServer(opts: ServerOptions): VigilServer {
         refuse(res, toVigilError(err, 'VIGIL_ERR_BAD_REQUEST'));
         return;
       }
+      const full = hub.count() >= maxSubs ? `${maxSubs} subscribers are connected, the most allowed (server.events.max_subscribers)` : hub.countFor(token ?? '') >= maxPerToken ? `this token has ${maxPerToken} subscribers connected, the most allowed (server.events.max_subscribers_per_token)` : '';
+      if (full) {
+        log.warn({ subscribers: hub.count() }, `event subscriber refused: ${full}`);
+        opts.onSubscriberClosed?.('refused');
+        refuse(res, new VigilError('VIGIL_ERR_TOO_MANY_SUBSCRIBERS', `${full}; close another subscriber first.`));
+        return;
+      }
       res.upgrade<SocketData>(
-        { filter },
+        { filter, token: token ?? '' },
         req.getHeader('sec-websocket-key'),
         req.getHeader('sec-websocket-protocol'),
         req.getHeader('sec-websocket-extensions'),
@@ -95,9 +112,11 @@ export function createServer(opts: ServerOptions): VigilServer {
     },
     open: (ws) => guard(log, 'open', () => hub.open(ws)),
     drain: (ws) => guard(log, 'drain', () => hub.drain(ws)),
-    close: (ws) => guard(log, 'close', () => hub.close(ws)),
-    message: () => {
-      // Clients have nothing to say on this socket; messages (e.g. pongs) are ignored.
+    close: (ws, code) => guard(log, 'close', () => hub.close(ws, code)),
+    pong: (ws) => guard(log, 'pong', () => hub.heard(ws)),
+    message: (ws) => {
+      // Clients have nothing to say on this socket; a message (e.g. a JSON pong) only shows it is alive.
+      guard(log, 'message', () => hub.heard(ws));
     },
   };
   for (const path of EVENT_SOCKET_PATHS) app.ws<SocketData>(path, behavior);
@@ -133,6 +152,8 @@ export function createServer(opts: ServerOptions): VigilServer {
             heartbeat = setInterval(() => guard(log, 'heartbeat', () => hub.heartbeat()), every * 1000);
             heartbeat.unref();
           }
+          pinger = setInterval(() => guard(log, 'ping', () => hub.ping()), (opts.pingIntervalS ?? 20) * 1000);
+          pinger.unref();
           log.info({ host: opts.host, port: boundPort }, 'server listening');
           resolve();
         });
@@ -140,6 +161,8 @@ export function createServer(opts: ServerOptions): VigilServer {
     stop: async () => {
       if (heartbeat) clearInterval(heartbeat);
       heartbeat = null;
+      if (pinger) clearInterval(pinger);
+      pinger = null;
       hub.closeAll();
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = null;
@@ -158,7 +181,7 @@ const EXCLUSIVE_PORT = (uWS as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT?: number
 
 /** Answers an upgrade request with an error instead of switching protocols. */
 function refuse(res: HttpResponse, err: VigilError): void {
-  const status = err.code === 'VIGIL_ERR_UNAUTHORIZED' ? 401 : 400;
+  const status = err.code === 'VIGIL_ERR_UNAUTHORIZED' ? 401 : err.code === 'VIGIL_ERR_TOO_MANY_SUBSCRIBERS' ? 429 : 400;
   res.cork(() => {
     res.writeStatus(`${status} ${STATUS_CODES[status]}`);
     res.writeHeader('content-type', 'application/json; charset=utf-8');

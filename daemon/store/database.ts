@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, accessSync, constants } from 'node:fs';
+import { mkdirSync, accessSync, chmodSync, closeSync, constants, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VigilError } from '../errors.js';
 
@@ -14,6 +14,13 @@ export function openDatabase(file: string): Db {
       accessSync(dir, constants.W_OK);
     } catch (err) {
       throw new VigilError('VIGIL_ERR_DATA_DIR', `Data directory ${dir} is not writable: ${(err as Error).message}`);
+    }
+    try {
+      // Created 0600 before SQLite sees it: its -wal and -shm files copy the database's mode.
+      closeSync(openSync(file, 'a', 0o600));
+      chmodSync(file, 0o600);
+    } catch {
+      // Not ours to change (or read-only): opening reports what matters.
     }
   }
   let db: Db;

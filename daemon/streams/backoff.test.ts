@@ -45,3 +45,13 @@ test('watchdog fires when not fed and not while fed', async () => {
   await new Promise((r) => setTimeout(r, 120));
   assert.equal(fired, 1);
 });
+
+test('the default retry cap is 30 s, for failed starts and drops alike (config and stream defaults)', async () => {
+  const { checkConfig } = await import('../../config/loader.js');
+  const { toStreamConfig } = await import('../streamRegistry.js');
+  const { STREAM_DEFAULTS } = await import('./types.js');
+  const cfg = checkConfig({ streams: [{ id: 'a', url: 'rtsp://cam/x' }] });
+  assert.equal(cfg.streams[0]!.backoff_max_ms, 30_000);
+  assert.equal(toStreamConfig(cfg.streams[0]!).backoff.maxMs, 30_000);
+  assert.equal(STREAM_DEFAULTS.backoff.maxMs, 30_000);
+});

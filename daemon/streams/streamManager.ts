@@ -14,6 +14,8 @@ export interface StreamManagerOptions {
   onFrame(frame: Frame): void;
   /** Every state change of every stream (publish as a `status` control message). */
   onHealth(health: StreamHealth): void;
+  /** Where private ffconcat files with camera credentials are written (default: the temp dir). */
+  secretsDir?: string;
 }
 
 /**
@@ -58,6 +60,7 @@ export class StreamManager {
       ffmpegPath: this.opts.ffmpegPath,
       onFrame: this.opts.onFrame,
       onHealth: this.opts.onHealth,
+      secretsDir: this.opts.secretsDir,
     });
     this.streams.set(cfg.id, sup);
     if (this.started) sup.start();
@@ -77,6 +80,13 @@ export class StreamManager {
     const sup = this.must(id);
     this.streams.delete(id);
     await sup.stop();
+  }
+
+  /** Retries a stream at once (cancels a backoff wait, restarts a running ffmpeg). */
+  async restart(id: string): Promise<StreamHealth> {
+    const sup = this.must(id);
+    if (this.started) await sup.restart();
+    return sup.health();
   }
 
   /** Switches a stream on or off. */

@@ -3,9 +3,10 @@ import { maskUrl } from '../events/mask.js';
 import { Backoff } from './backoff.js';
 import { inputArgs, outputArgs, parseSource, GLOBAL_ARGS, type Source } from './ffmpegArgs.js';
 import { FfmpegRun } from './ffmpegProcess.js';
+import { hideCredentials } from './hiddenInput.js';
 import type { Frame } from './frame.js';
 import { FpsMeter } from './fpsMeter.js';
-import { classifyOutcome, classifyStderr, describeSource, type Classified } from './stderrClassifier.js';
+import { classifyOutcome, classifyStartTimeout, classifyStderr, describeSource, type Classified } from './stderrClassifier.js';
 import type { StreamConfig, StreamError, StreamHealth, StreamState } from './types.js';
 import { Watchdog } from './watchdog.js';
 
@@ -15,7 +16,12 @@ export interface SupervisorDeps {
   ffmpegPath?: string;
   onFrame(frame: Frame): void;
   onHealth(health: StreamHealth): void;
+  /** Where the private ffconcat files that carry credentials are written (default: the temp dir). */
+  secretsDir?: string;
 }
+
+/** How often every state's invariant is checked (see checkState). */
+const CHECK_EVERY_MS = 1000;
 
 /** stderr lines kept per run: for the classifier and the health report. */
 const STDERR_KEEP = 30;
@@ -46,6 +52,10 @@ export class StreamSupervisor {
   private retryTimer: NodeJS.Timeout | undefined;
   private active = false;
   private readonly log: Logger;
+  private runStartedAt = 0;
+  private lastFrameAt = 0;
+  private killStartedAt = 0;
+  private checkTimer: NodeJS.Timeout | undefined;
 
   constructor(
     cfg: StreamConfig,
@@ -74,6 +84,8 @@ export class StreamSupervisor {
   /** Starts supervising (a disabled stream only reports `disabled`). */
   start(): void {
     this.active = true;
+    this.checkTimer ??= setInterval(() => this.checkState(), CHECK_EVERY_MS);
+    this.checkTimer.unref();
     if (!this.cfg.enabled) {
       this.setState('disabled');
       return;
@@ -86,7 +98,27 @@ export class StreamSupervisor {
     this.active = false;
     this.clearRetry();
     this.watchdog.disarm();
+    if (this.checkTimer) clearInterval(this.checkTimer);
+    this.checkTimer = undefined;
     await this.killRun('stop', true);
+  }
+
+  /**
+   * Retries now (`vigil stream restart ID`): cancels a pending backoff, kills the current run if
+   * any, and starts afresh with the backoff reset, as after a success.
+   */
+  async restart(): Promise<void> {
+    if (!this.cfg.enabled) return;
+    this.clearRetry();
+    this.watchdog.disarm();
+    await this.killRun('stop', false);
+    this.run = undefined;
+    this.backoff.reset();
+    this.log.info('restart requested: retrying now');
+    this.active = true;
+    this.checkTimer ??= setInterval(() => this.checkState(), CHECK_EVERY_MS);
+    this.checkTimer.unref();
+    this.launch();
   }
 
   /** Applies a new config: restarts ffmpeg when anything changed. */
@@ -151,10 +183,19 @@ export class StreamSupervisor {
     this.killing = undefined;
     this.fps.reset();
     this.setState('starting', true);
+    let hidden;
+    try {
+      hidden = hideCredentials(this.source, inputArgs(this.cfg, this.source), this.cfg.id, this.deps.secretsDir);
+    } catch (err) {
+      this.fail({ code: 'VIGIL_ERR_DATA_DIR', message: `The private source file for stream ${this.cfg.id} cannot be written: ${(err as Error).message}.` });
+      this.scheduleRetry();
+      return;
+    }
+    this.runStartedAt = Date.now();
     const run = new FfmpegRun({
       ffmpegPath: this.deps.ffmpegPath,
-      input: this.source.input,
-      inputArgs: [...GLOBAL_ARGS, ...inputArgs(this.cfg, this.source)],
+      input: hidden.input,
+      inputArgs: [...GLOBAL_ARGS, ...hidden.inputArgs],
       outputArgs: outputArgs(this.cfg),
       onFrame: (data, width, height, release) => this.onFrame(run, data, width, height, release),
       onStderr: (line) => {
@@ -166,7 +207,10 @@ export class StreamSupervisor {
     });
     this.run = run;
     this.watchdog.arm(this.cfg.startTimeoutS * 1000, () => this.onStartTimeout(run));
-    void run.done.then((exit) => this.onExit(run, exit));
+    void run.done.then((exit) => {
+      hidden.cleanup();
+      this.onExit(run, exit);
+    });
   }
 
   private onFrame(run: FfmpegRun, data: Buffer, width: number, height: number, release?: () => void): void {
@@ -183,6 +227,7 @@ export class StreamSupervisor {
     }
     this.frames++;
     const now = Date.now();
+    this.lastFrameAt = now;
     this.fps.tick(now);
     try {
       this.deps.onFrame({ streamId: this.cfg.id, index: this.runFrames - 1, timestamp: now, width, height, data, ...(release ? { release } : {}) });
@@ -202,19 +247,53 @@ export class StreamSupervisor {
   private onStartTimeout(run: FfmpegRun): void {
     if (this.run !== run) return;
     // A known cause in stderr (401, refused...) beats the generic "no first frame".
-    const cause = classifyStderr(this.source.kind, this.cfg.url, this.stderr);
-    this.fail(cause ?? { code: 'VIGIL_ERR_STREAM_UNREACHABLE', message: `${describeSource(this.source.kind, this.cfg.url)}: no first frame within ${this.cfg.startTimeoutS} s of starting.` });
+    const cause = classifyStderr(this.source.kind, this.cfg.url, this.stderr) ?? classifyStartTimeout({ ...this.outcomeBase(), stderr: this.stderr, startTimeoutS: this.cfg.startTimeoutS });
+    this.fail(cause);
     void this.killRun('start-timeout', false);
   }
 
-  private outcomeBase(): { kind: Source['kind']; url: string; hadFrames: boolean; loop: boolean } {
-    return { kind: this.source.kind, url: this.cfg.url, hadFrames: this.runFrames > 0, loop: this.cfg.loop };
+  private outcomeBase(): { kind: Source['kind']; url: string; hadFrames: boolean; loop: boolean; elapsedMs: number; ioTimeoutMs: number } {
+    return {
+      kind: this.source.kind,
+      url: this.cfg.url,
+      hadFrames: this.runFrames > 0,
+      loop: this.cfg.loop,
+      elapsedMs: Date.now() - this.runStartedAt,
+      ioTimeoutMs: this.cfg.stallTimeoutS * 1000,
+    };
+  }
+
+  /**
+   * The watchdog behind the watchdogs: every second, each state must still hold. A stream that
+   * shows `running` without a frame for stallTimeoutS is stalled, whatever happened to the frame
+   * timer; `starting` past its timeout is a failed start; a kill that did not end the run is
+   * escalated; a retry that never came is made now.
+   */
+  private checkState(now = Date.now()): void {
+    if (!this.active) return;
+    const run = this.run;
+    if (run && !this.killing) {
+      if (this.state === 'running' && now - this.lastFrameAt > this.cfg.stallTimeoutS * 1000) this.onStall(run);
+      else if (this.state === 'starting' && this.runFrames === 0 && now - this.runStartedAt > this.cfg.startTimeoutS * 1000) this.onStartTimeout(run);
+      return;
+    }
+    if (run && this.killing && now - this.killStartedAt > 10_000) {
+      this.log.warn({ pid: run.pid }, 'ffmpeg did not exit after being stopped: killing it');
+      run.kill('SIGKILL');
+      return;
+    }
+    if (!run && this.state === 'backoff' && this.nextRetryAt !== undefined && now - this.nextRetryAt > 5000) {
+      this.log.warn('a retry was overdue: retrying now');
+      this.clearRetry();
+      this.launch();
+    }
   }
 
   private async killRun(why: 'stop' | 'stall' | 'start-timeout', graceful: boolean): Promise<void> {
     const run = this.run;
     if (!run) return;
     this.killing = why;
+    this.killStartedAt = Date.now();
     await run.stop(graceful);
   }
 

@@ -49,7 +49,7 @@ export const STREAM_DEFAULTS: Omit<StreamConfig, 'id' | 'url'> = {
   hwaccel: 'none',
   stallTimeoutS: 10,
   startTimeoutS: 20,
-  backoff: { initialMs: 1000, maxMs: 60_000 },
+  backoff: { initialMs: 1000, maxMs: 30_000 },
 };
 
 /** Fills defaults; does not validate (see validateStreamConfig in ffmpegArgs.ts). */
