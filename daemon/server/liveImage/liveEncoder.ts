@@ -79,7 +79,8 @@ export class LiveEncoder {
     const { width, height, data } = frame.image;
     const outH = Math.max(1, Math.round((height * outW) / width));
     // sharp resizes before it composites: the overlay is drawn at the output size.
-    let img = sharp(data, { raw: { width, height, channels: 3 } });
+    // Copied first: the frame path may hand this buffer to a later frame while libvips still reads it.
+    let img = sharp(Buffer.from(data), { raw: { width, height, channels: 3 } });
     if (outW !== width) img = img.resize({ width: outW, height: outH, fit: 'fill' });
     if (annotated) img = img.composite([{ input: Buffer.from(overlaySvg(frame, outW, outH)), top: 0, left: 0 }]);
     const jpeg = await img.jpeg({ quality: this.opts.jpegQuality }).toBuffer();
