@@ -1,8 +1,10 @@
 // Live view (annotated frames from /ws/live) and line/zone drawing on a snapshot, against the
-// real daemon and a real ffmpeg grab, in headless Chromium; and the /live/ example page.
+// real daemon and a real ffmpeg grab, in headless Chromium; the snapshot fallback when the
+// socket refuses; and the /live/ example page.
 // Screenshots land in test-artifacts/.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import WebSocket from 'ws';
 import { launchBrowser, openPage, screenshot, signIn } from './helpers/browser.js';
 import { startDaemon } from './helpers/daemon.js';
 import { mediaPath } from './helpers/paths.js';
@@ -136,6 +138,36 @@ test('live view per camera, lines and zones drawn on a snapshot by an admin, rea
     assert.equal(refused.status, 401);
     assert.deepEqual(viewer.errors, []);
     await viewer.page.close();
+  });
+
+  await t.test('when the socket refuses (every live viewer slot taken) the tile shows snapshots, then the socket once a slot frees', async () => {
+    await metricsUntil(daemon.url, (m) => m.viewers === 0); // the pages before have closed theirs
+    const held: WebSocket[] = [];
+    try {
+      for (let i = 0; i < 64; i++) {
+        const ws = new WebSocket(`${daemon.url.replace(/^http/, 'ws')}/ws/live?authorization=${VIEWER}`);
+        const opened = await new Promise<boolean>((resolve) => {
+          ws.once('open', () => resolve(true));
+          ws.once('error', () => resolve(false));
+        });
+        if (!opened) break;
+        held.push(ws);
+      }
+      assert.equal((await liveMetrics(daemon.url, 'street')).viewers, held.length, 'every slot is taken');
+      const fb = await openPage(browser);
+      await signIn(fb.page, daemon.url, VIEWER);
+      await fb.page.locator('#nav').waitFor();
+      await fb.page.click('#nav a[data-page="live"]');
+      await fb.page.waitForFunction(() => document.querySelector('#live .card.live[data-stream="street"]')?.dataset.source === 'snapshot', null, { timeout: 20_000 });
+      await fb.page.waitForFunction(() => document.querySelector('#live img.live-img')?.naturalWidth === 640, null, { timeout: 20_000 });
+      for (const ws of held.splice(0)) ws.close();
+      await fb.page.waitForFunction(() => document.querySelector('#live .card.live[data-stream="street"]')?.dataset.source === 'socket', null, { timeout: 45_000 });
+      // The refused handshakes are logged by the browser; nothing else went wrong.
+      assert.deepEqual(fb.errors.filter((e) => !/WebSocket/.test(e)), []);
+      await fb.page.close();
+    } finally {
+      for (const ws of held) ws.close();
+    }
   });
 
   await t.test('/live/ serves the live image page, which shows annotated frames with a viewer token', async () => {
