@@ -87,11 +87,11 @@ test('a mount prefixes every URL', async (t) => {
   assert.equal((await fetch(`${h.url}/identify.js`)).status, 404);
 });
 
-test('registerWebUi serves this checkout\'s dashboard at / and the kiosk at /identify/', async (t) => {
+test('registerWebUi serves this checkout\'s dashboard at /, the kiosk at /identify/ and the live image page at /live/', async (t) => {
   const h = await startHarness();
   t.after(() => h.close());
   const urls = registerWebUi(h.server.routes);
-  assert.ok(urls.includes('/') && urls.includes('/js/app.js') && urls.includes('/identify/'), urls.join(' '));
+  assert.ok(urls.includes('/') && urls.includes('/js/app.js') && urls.includes('/identify/') && urls.includes('/live/'), urls.join(' '));
   const page = await (await fetch(`${h.url}/`)).text();
   assert.match(page, /<title>Vigil<\/title>/);
   // Every script and stylesheet the page names is served with the right type.
@@ -101,4 +101,9 @@ test('registerWebUi serves this checkout\'s dashboard at / and the kiosk at /ide
     assert.match(res.headers.get('content-type') ?? '', ref!.endsWith('.css') ? /^text\/css/ : /^text\/javascript/);
   }
   assert.equal((await fetch(`${h.url}/identify/`)).status, 200);
+  const live = await fetch(`${h.url}/live/`);
+  assert.equal(live.status, 200);
+  assert.match(await live.text(), /\/ws\/live/);
+  assert.equal(live.headers.get('content-security-policy'), null, 'its inline script runs');
+  assert.equal((await fetch(`${h.url}/live`, { redirect: 'manual' })).headers.get('location'), '/live/');
 });

@@ -134,8 +134,9 @@ export function defaultWebDir(): string | undefined {
 }
 
 /**
- * Serves the web UIs: the dashboard (`web/dashboard/`) at `/` under DASHBOARD_CSP, and the
- * identify kiosk (`web/identify/`) at `/identify/` when present. Returns the URLs served
+ * Serves the web UIs: the dashboard (`web/dashboard/`) at `/` under DASHBOARD_CSP, the
+ * identify kiosk (`web/identify/`) at `/identify/` and the live image page (`web/live/`) at
+ * `/live/` when present. Returns the URLs served
  * (empty when there is no web folder, e.g. a stripped install).
  */
 export function registerWebUi(routes: RouteRegistry, opts: { webDir?: string } = {}): string[] {
@@ -147,5 +148,8 @@ export function registerWebUi(routes: RouteRegistry, opts: { webDir?: string } =
   const identify = join(webDir, 'identify');
   // The kiosk has inline styles and may talk to another daemon's socket: no dashboard CSP there.
   if (existsSync(identify)) urls.push(...registerStaticRoutes(routes, { root: identify, mount: '/identify' }));
+  const live = join(webDir, 'live');
+  // Same for the live image page (inline script, socket URL a field).
+  if (existsSync(live)) urls.push(...registerStaticRoutes(routes, { root: live, mount: '/live' }));
   return urls;
 }

@@ -1,5 +1,5 @@
-// Live view: one tile per camera with its latest picture and its lines and zones drawn on
-// top; admins open the editor from a tile to draw lines and zones on the picture.
+// Live view: one tile per camera with its latest annotated frame (from /ws/live) and its
+// lines and zones drawn on top; admins open the editor from a tile to draw lines and zones on the picture.
 import { api } from './api.js';
 import { edit, overlay } from './geometry.js';
 import { openLive } from './liveSource.js';
@@ -21,12 +21,14 @@ function tile(s) {
   let url = null;
   feeds.set(s.id, openLive(
     s.id,
-    (blob) => {
+    (blob, source) => {
       if (url) URL.revokeObjectURL(url);
       url = URL.createObjectURL(blob);
       img.src = url;
       card.dataset.live = 'yes';
-      status.textContent = `updated ${new Date().toLocaleTimeString([], { hour12: false })}`;
+      card.dataset.source = source;
+      status.textContent = `${source === 'socket' ? 'live' : 'snapshot'}, updated ${new Date().toLocaleTimeString([], { hour12: false })}`;
+      status.className = 'muted small';
     },
     (err) => {
       status.textContent = `No picture: ${err.code}: ${err.message}`;
