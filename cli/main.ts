@@ -9,6 +9,7 @@ import { registerFacesCommands } from './faces.js';
 import { registerModelsCommands } from './models.js';
 import { registerDaemonCommand } from './daemonCommand.js';
 import { registerDemoCommand } from './demo.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerEventCommands } from './events.js';
 import { registerStatusCommand } from './status.js';
 import { registerStreamCommands } from './streams.js';
@@ -30,6 +31,7 @@ const client = () => resolveClient(program.opts<GlobalOptions>());
 
 registerDaemonCommand(program);
 registerDemoCommand(program);
+registerDoctorCommand(program);
 registerConfigCommands(program);
 registerStreamCommands(program, client);
 registerStatusCommand(program, client);
