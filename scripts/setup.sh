@@ -55,7 +55,8 @@ npm run build --silent
 node -e "import('./dist/daemon/server/uws/loadUws.js').then((m) => console.log('   sockets: ' + m.uwsSummary()))"
 
 if [ -z "${VIGIL_MODEL_MIRROR:-}" ] && [ -d ../shared/models ]; then
-  export VIGIL_MODEL_MIRROR="$(cd ../shared/models && pwd)"
+  VIGIL_MODEL_MIRROR="$(cd ../shared/models && pwd)"
+  export VIGIL_MODEL_MIRROR
 fi
 echo "== models${VIGIL_MODEL_MIRROR:+ (mirror: $VIGIL_MODEL_MIRROR)}"
 node bin/vigil.js --data-dir "${VIGIL_DATA_DIR:-.data}" models fetch

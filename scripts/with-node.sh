@@ -62,9 +62,10 @@ if [ ! -f "$built" ] || [ "$(cat "$cache/better-sqlite3/$abi/version" 2>/dev/nul
   start=$SECONDS
   (cd "$work" && "$node_bin" "$gyp" rebuild --release --nodedir="$nodedir" --jobs=max > "$work/gyp.log" 2>&1) &
   pid=$!
+  next=30
   while kill -0 "$pid" 2>/dev/null; do
-    sleep 5
-    if [ $(( (SECONDS - start) % 30 )) -lt 5 ]; then echo "   still compiling ($((SECONDS - start)) s)"; fi
+    sleep 2
+    if [ $((SECONDS - start)) -ge "$next" ]; then echo "   still compiling ($((SECONDS - start)) s)"; next=$((next + 30)); fi
   done
   if ! wait "$pid"; then
     tail -20 "$work/gyp.log" >&2

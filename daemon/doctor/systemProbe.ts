@@ -139,7 +139,7 @@ export async function ffmpegReport(devices: GpuReport, ffmpeg = 'ffmpeg'): Promi
   const cudaMissing = [...(hwaccels.includes('cuda') ? [] : ['ffmpeg hwaccel cuda']), ...(devices.nvidia.length ? [] : ['/dev/nvidia0'])];
   presets.push({ preset: 'cuda', ok: cudaMissing.length === 0, missing: cudaMissing, hint: cudaMissing.length ? 'NVDEC (x64 NVIDIA): the NVIDIA driver plus an ffmpeg built with --enable-cuvid --enable-nvdec (Debian/Ubuntu ffmpeg has it; it needs libnvcuvid from the driver at run time)' : undefined });
   const jetsonMissing = [...(has('h264_nvmpi') ? [] : ['ffmpeg decoder h264_nvmpi']), ...(devices.tegra.length ? [] : ['/dev/nvhost-* (Jetson)'])];
-  presets.push({ preset: 'jetson', ok: jetsonMissing.length === 0, missing: jetsonMissing, hint: jetsonMissing.length ? 'Jetson: ffmpeg built with jetson-ffmpeg (h264_nvmpi), see scripts/jetson/README.md; or decode with GStreamer nvv4l2decoder' : undefined });
+  presets.push({ preset: 'jetson', ok: jetsonMissing.length === 0, missing: jetsonMissing, hint: jetsonMissing.length ? 'Jetson: an ffmpeg built with jetson-ffmpeg (h264_nvmpi), see the Jetson section of the README' : undefined });
   const vaapiMissing = [...(hwaccels.includes('vaapi') ? [] : ['ffmpeg hwaccel vaapi']), ...(devices.dri.some((d) => d.startsWith('renderD')) ? [] : ['/dev/dri/renderD128'])];
   presets.push({ preset: 'vaapi', ok: vaapiMissing.length === 0, missing: vaapiMissing, hint: vaapiMissing.length ? 'VAAPI (Intel/AMD): a GPU with a /dev/dri render node and its driver (intel-media-va-driver or mesa-va-drivers); the user needs the render/video group' : undefined });
   const v4l2Missing = has('h264_v4l2m2m') ? [] : ['ffmpeg decoder h264_v4l2m2m'];
