@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 major="${1:-}"
 shift || true
-[ -n "$major" ] && [ $# -gt 0 ] || { echo "usage: scripts/with-node.sh 22|24 COMMAND..." >&2; exit 2; }
+if [ -z "$major" ] || [ $# -eq 0 ]; then echo "usage: scripts/with-node.sh 22|24 COMMAND..." >&2; exit 2; fi
 
 case "$(uname -m)" in
   x86_64) arch=x64 ;;

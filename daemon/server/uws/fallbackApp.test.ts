@@ -10,7 +10,7 @@ import { FallbackApp, fallbackListenSocketClose, fallbackLocalPort } from './fal
 function listen(app: TemplatedApp, port = 0): Promise<{ port: number; close(): void } | false> {
   return new Promise((resolve) => {
     app.listen('127.0.0.1', port, (s) => {
-      resolve(s ? { port: fallbackLocalPort(s), close: () => { fallbackListenSocketClose(s); app.close(); } } : false);
+      resolve(s ? { port: fallbackLocalPort(s), close: () => { fallbackListenSocketClose(s); (app as unknown as { close(): void }).close(); } } : false);
     });
   });
 }
