@@ -8,9 +8,19 @@ import type { RecognizedString, WebSocketBehavior } from 'uWebSockets.js';
 /** uWS send() results. */
 export const SEND = { BACKPRESSURE: 0, SUCCESS: 1, DROPPED: 2 } as const;
 
+// A published event is one string sent to every subscriber: encode it once, not once per socket.
+let lastText: string | null = null;
+let lastBytes: Buffer = Buffer.alloc(0);
+
 export function toBuffer(data: RecognizedString | undefined): Buffer {
   if (data === undefined) return Buffer.alloc(0);
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (typeof data === 'string') {
+    if (data !== lastText) {
+      lastBytes = Buffer.from(data, 'utf8');
+      lastText = data;
+    }
+    return lastBytes;
+  }
   if (data instanceof ArrayBuffer) return Buffer.from(data);
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
