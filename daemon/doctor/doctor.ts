@@ -67,7 +67,8 @@ export function judge(r: Omit<DoctorReport, 'verdict' | 'findings' | 'tookMs'>, 
   const out: Finding[] = [];
   const major = Number(r.platform.node.split('.')[0]);
   if (major < 20) out.push({ level: 'fail', what: `Node ${r.platform.node} is too old`, hint: 'install Node 24 (LTS)' });
-  else if (!NODE_LTS.includes(major)) out.push({ level: 'warn', what: `Node ${r.platform.node} is not a supported LTS (22, 24)${major === 20 ? ': Node 20 reached end of life in April 2026' : ''}`, hint: 'install Node 24; then npm rebuild better-sqlite3 (needs python3 make g++)' });
+  else if (major === 20) out.push({ level: 'warn', what: `Node ${r.platform.node}: Node 20 reached end of life in April 2026 (Vigil still runs on it)`, hint: 'move to Node 24, then npm rebuild better-sqlite3 (needs python3 make g++) or rerun scripts/setup.sh' });
+  else if (!NODE_LTS.includes(major)) out.push({ level: 'warn', what: `Node ${r.platform.node} is not an LTS release; Vigil is tested on 20, 22 and 24`, hint: 'install Node 24' });
   else out.push({ level: 'ok', what: `Node ${r.platform.node} (ABI ${r.platform.abi}) on ${r.platform.platform}-${r.platform.arch}, glibc ${r.platform.glibc ?? 'n/a'}` });
 
   for (const m of r.native) {
