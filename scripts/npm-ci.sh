@@ -17,6 +17,16 @@ if [ "${#tools[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${tools[@]}" >/dev/null
 fi
 
+# node-gyp downloads Node's headers unless told where they are; the headers installed with Node
+# (NodeSource's package, the registry tarball) make the compile work offline.
+if [ "$(npm config get nodedir 2>/dev/null)" = "undefined" ] || [ -z "$(npm config get nodedir 2>/dev/null)" ]; then
+  prefix=$(cd "$(dirname "$(node -p process.execPath)")/.." && pwd)
+  if grep -q "define NODE_MAJOR_VERSION $(node -p 'process.versions.node.split(".")[0]')\$" "$prefix/include/node/node_version.h" 2>/dev/null; then
+    export npm_config_nodedir="$prefix"
+    echo "   Node headers: $prefix/include/node"
+  fi
+fi
+
 echo "== npm ci (better-sqlite3 compiles from source: a few minutes on 2 cores)"
 log=$(mktemp)
 start=$SECONDS
