@@ -12,6 +12,7 @@ import { registerModelsCommands } from './models.js';
 import { registerPlatesCommands } from './plates.js';
 import { registerDaemonCommand } from './daemonCommand.js';
 import { registerDemoCommand } from './demo.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerEventCommands } from './events.js';
 import { exitQuietlyOnClosedPipe, hintFor } from './output.js';
 import { registerStatusCommand } from './status.js';
@@ -38,6 +39,7 @@ const client = () => resolveClient(program.opts<GlobalOptions>());
 
 registerDaemonCommand(program);
 registerDemoCommand(program);
+registerDoctorCommand(program);
 registerConfigCommands(program);
 registerStreamCommands(program, client);
 registerStatusCommand(program, client);

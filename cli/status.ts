@@ -11,6 +11,7 @@ interface Status {
   store?: { last_seq?: number; size_bytes?: number };
   subscribers?: number;
   pipeline?: { streamId: string; framesAnalysed: number; framesDropped: number; observations: number }[];
+  sockets?: { uws: 'native' | 'fallback'; detail: string };
 }
 
 /** `vigil status`: daemon, streams, models and store at a glance. */
@@ -35,6 +36,8 @@ export function registerStatusCommand(program: Command, client: () => ApiClient)
               )
             : 'No streams configured.',
         ];
+        // The JavaScript socket fallback costs CPU per subscriber: say so where people look.
+        if (s.sockets?.uws === 'fallback') lines.push('', `Sockets: ${s.sockets.detail}`);
         if (s.models?.length) {
           lines.push('', table(['MODEL', 'PROVIDER', 'INF/S', 'P50 MS', 'P99 TOTAL MS', 'QUEUE', 'DROPPED'], s.models.map((m) => [m.model, m.provider, m.inferencesPerSec?.toFixed(1), m.p50Ms?.toFixed(1), m.p99TotalMs?.toFixed(1), m.queueDepth, m.drops])));
         }

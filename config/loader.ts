@@ -21,7 +21,7 @@ const ENV_ALIASES: Record<string, string[]> = {
   VIGIL_MODEL_MIRROR: ['models', 'mirror'],
 };
 /** Variables that configure tools, not the config file. */
-const ENV_IGNORED = new Set(['VIGIL_URL', 'VIGIL_MEDIA_MIRROR', 'VIGIL_CONFIG', 'VIGIL_TEST']);
+const ENV_IGNORED = new Set(['VIGIL_URL', 'VIGIL_MEDIA_MIRROR', 'VIGIL_CONFIG', 'VIGIL_TEST', 'VIGIL_UWS']);
 
 /** Reads, merges env overrides, fills defaults and validates; throws VIGIL_ERR_CONFIG listing every problem. */
 export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): VigilConfig {

@@ -131,7 +131,7 @@ export const configSchema = {
       properties: {
         mirror: { type: ['string', 'null'], default: null },
         manifest: { type: ['string', 'null'], default: null },
-        providers: { type: 'array', items: { type: 'string', enum: ['tensorrt', 'cuda', 'dml', 'coreml', 'cpu'] }, minItems: 1, default: ['cpu'] },
+        providers: { type: 'array', items: { type: 'string', enum: ['tensorrt', 'cuda', 'webgpu', 'dml', 'coreml', 'cpu'] }, minItems: 1, default: ['cpu'] },
         intra_op_threads: { type: 'integer', minimum: 0, default: 0 },
         inter_op_threads: { type: 'integer', minimum: 0, default: 1 },
         ort_module: { type: ['string', 'null'], default: null },

@@ -24,6 +24,8 @@ import { registerAdminRoutes } from './server/adminRoutes.js';
 import { registerCountRoutes } from './server/countRoutes.js';
 import { registerFaceRoutes } from './server/faceRoutes.js';
 import { registerHealthRoutes } from './server/healthRoutes.js';
+import { registerDoctorRoutes } from './server/doctorRoutes.js';
+import { uwsInfo, uwsSummary } from './server/uws/loadUws.js';
 import { createMetrics, sqliteSizeBytes } from './server/metrics.js';
 import { HomeAssistantBridge } from './sinks/homeAssistant.js';
 import { registerSessionRoutes } from './server/sessionRoutes.js';
@@ -272,6 +274,7 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
         store: { last_seq: events.lastSeq(), size_bytes: sqliteSizeBytes(db, dbFile) },
         storage: sink.stats(),
         mqtt: mqtt?.stats() ?? null,
+        sockets: { uws: uwsInfo.kind, detail: uwsSummary() },
       }),
     },
   });
@@ -295,6 +298,12 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     },
   });
   registerWebUi(server.routes);
+  registerDoctorRoutes(server.routes, () => ({
+    dataDir: config.data_dir,
+    providers: config.models.providers,
+    ortModule: config.models.ort_module,
+    hwaccels: config.streams.map((s) => s.hwaccel).filter((h) => h && h !== 'none'),
+  }));
 
   registerCountRoutes(server.routes, {
     counters,

@@ -1,6 +1,7 @@
 /** Real `ws` clients and a tiny server fixture for the frame-socket tests. */
 import { readFileSync } from 'node:fs';
-import uWS from 'uWebSockets.js';
+import type * as uWSTypes from 'uWebSockets.js';
+import { uws as uWS } from '../daemon/server/uws/loadUws.js';
 import WebSocket from 'ws';
 import { mediaPath } from './helpers/paths.js';
 
@@ -78,11 +79,11 @@ export class TestClient {
 }
 
 /** A bare uWS app on 127.0.0.1 with a free port. */
-export async function listenApp(app: uWS.TemplatedApp): Promise<{ port: number; close(): void }> {
+export async function listenApp(app: uWSTypes.TemplatedApp): Promise<{ port: number; close(): void }> {
   return new Promise((resolve, reject) => {
     app.listen('127.0.0.1', 0, (socket) => {
       if (!socket) return reject(new Error('listen failed'));
-      const port = uWS.us_socket_local_port(socket as unknown as uWS.us_socket);
+      const port = uWS.us_socket_local_port(socket as unknown as uWSTypes.us_socket);
       resolve({ port, close: () => { uWS.us_listen_socket_close(socket); } });
     });
   });

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { VigilError, isVigilError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -52,6 +54,7 @@ export class InferenceEngine implements ModelProvider {
     this.log = opts.log.child({ component: 'inference' });
     this.catalog = opts.catalog ?? ModelCatalog.load({ dataDir: opts.dataDir, extraPaths: opts.manifestPaths });
     if (!opts.providers.length) throw new VigilError('VIGIL_ERR_CONFIG', 'inference.providers must name at least one execution provider (e.g. [cpu])');
+    if (opts.providers.includes('tensorrt')) tensorRtCache(opts.dataDir);
   }
 
   /** The shared runner of a model, loading it (fetch, verify, session, warm-up) on first use. */
@@ -144,6 +147,20 @@ export class InferenceEngine implements ModelProvider {
     log.info({ provider: ready.provider, dynamicBatch, threads }, `model ${name} loaded on ${ready.provider}`);
     return runner;
   }
+}
+
+/**
+ * TensorRT builds an engine per model on first load (minutes on a Jetson): keep them under the
+ * data dir. The Node binding passes only deviceId to the TensorRT provider, which then reads its
+ * cache settings from these variables; set before any session starts, unless the operator did.
+ */
+function tensorRtCache(dataDir: string): void {
+  const dir = join(dataDir, 'trt-cache');
+  mkdirSync(dir, { recursive: true });
+  process.env.ORT_TENSORRT_ENGINE_CACHE_ENABLE ??= '1';
+  process.env.ORT_TENSORRT_CACHE_PATH ??= dir;
+  process.env.ORT_TENSORRT_ENGINE_CACHE_PATH ??= dir;
+  process.env.ORT_TENSORRT_TIMING_CACHE_ENABLE ??= '1';
 }
 
 /** One zero-filled run at the manifest's input size, so the first real frame is not slow. */

@@ -55,7 +55,8 @@ async function init(msg: WorkerInit): Promise<void> {
   let lastErr = '';
   for (const provider of order) {
     try {
-      const eps = provider === 'cpu' ? ['cpu'] : [provider, 'cpu'];
+      // TensorRT hands the nodes it cannot build to CUDA rather than straight to the CPU.
+      const eps = provider === 'cpu' ? ['cpu'] : provider === 'tensorrt' ? ['tensorrt', 'cuda', 'cpu'] : [provider, 'cpu'];
       session = await ort.InferenceSession.create(msg.modelPath, { ...base, executionProviders: eps });
       const meta = (list: readonly Ort.InferenceSession.ValueMetadata[]): ValueMeta[] =>
         list.map((m) => ({ name: m.name, type: m.isTensor ? m.type : 'non-tensor', shape: m.isTensor ? [...m.shape] : [] }));

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { uwsInfo } from './uws/loadUws.js';
 import type { ModelMetrics } from '../inference/metrics.js';
 import type { PipelineStats } from '../pipeline.js';
 import type { Db } from '../store/database.js';
@@ -233,6 +234,9 @@ export function createMetrics(source: MetricsSource): Metrics {
       },
     });
   }
+  new Gauge({ name: 'vigil_uws_native', help: '1 when the sockets run on native uWebSockets.js, 0 on the JavaScript fallback (see vigil doctor)', registers }).set(
+    uwsInfo.kind === 'native' ? 1 : 0,
+  );
   if (source.info) {
     const info = source.info();
     new Gauge({ name: 'vigil_build_info', help: 'Version and node number of this daemon', labelNames: ['version', 'node_num'], registers }).set(

@@ -1,5 +1,6 @@
-import uWS from 'uWebSockets.js';
+import type * as uWSTypes from 'uWebSockets.js';
 import type { TemplatedApp, us_listen_socket, HttpResponse } from 'uWebSockets.js';
+import { uws as uWS, uwsInfo, uwsSummary } from './uws/loadUws.js';
 import { STATUS_CODES } from 'node:http';
 import { VigilError, toVigilError } from '../errors.js';
 import type { VisionEvent } from '../events/schema.js';
@@ -57,6 +58,7 @@ export interface VigilServer {
 /** Builds the uWS app: REST router on every path, the event socket on EVENT_SOCKET_PATHS. */
 export function createServer(opts: ServerOptions): VigilServer {
   const log = opts.log.child({ component: 'server' });
+  if (uwsInfo.kind === 'fallback') log.warn({ uws: uwsInfo }, `event and frame sockets run on the ${uwsSummary()}; see vigil doctor`);
   const admin = new TokenSet([opts.adminToken]);
   const tokens = new TokenSet(opts.tokens);
   const router = new RestRouter({ admin, tokens, log });
@@ -70,7 +72,7 @@ export function createServer(opts: ServerOptions): VigilServer {
   let boundPort = 0;
   let heartbeat: NodeJS.Timeout | null = null;
 
-  const behavior: uWS.WebSocketBehavior<SocketData> = {
+  const behavior: uWSTypes.WebSocketBehavior<SocketData> = {
     compression: uWS.DISABLED,
     maxPayloadLength: 64 * 1024,
     maxBackpressure,
@@ -146,7 +148,7 @@ export function createServer(opts: ServerOptions): VigilServer {
             return;
           }
           listenSocket = socket;
-          boundPort = uWS.us_socket_local_port(socket as unknown as uWS.us_socket);
+          boundPort = uWS.us_socket_local_port(socket as unknown as uWSTypes.us_socket);
           const every = opts.heartbeatS ?? 10;
           if (every > 0) {
             heartbeat = setInterval(() => guard(log, 'heartbeat', () => hub.heartbeat()), every * 1000);
