@@ -25,9 +25,9 @@ test('every analytic builds an event with all schema keys, masked address, crop 
     assert.match(event.pipeline_data.event_id, /^1700000000123-[0-9a-f]{8}$/);
     const key = analytic === 'NFV4-LPR' ? 'jpeg' : 'image_jpeg';
     const other = analytic === 'NFV4-LPR' ? 'image_jpeg' : 'jpeg';
-    assert.equal(event[key], crop.toString('base64'));
+    assert.equal(event[key], crop!.toString('base64'));
     assert.equal(event[other], undefined);
-    const meta = await sharp(crop).metadata();
+    const meta = await sharp(crop!).metadata();
     assert.equal(meta.format, 'jpeg');
     assert.deepEqual([meta.width, meta.height], [36, 26]);
   }
