@@ -19,6 +19,25 @@ const GROWTH_LIMIT_BYTES_PER_MIN = 400 * 1024;
 
 type Pd = Record<string, unknown>;
 
+/** Bytes per table and index (SQLite's dbstat), to say where growth goes. */
+function tableBytes(file: string): Record<string, number | string> {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC LIMIT 8').all() as { name: string; bytes: number }[];
+    const crops = db.prepare('SELECT e.analytic_id AS a, count(*) AS n, sum(length(c.jpeg)) AS bytes FROM crops c JOIN events e ON e.seq = c.seq GROUP BY e.analytic_id').all() as { a: string; n: number; bytes: number }[];
+    const faces = db.prepare('SELECT count(*) AS n, coalesce(sum(length(crop_jpeg)), 0) AS bytes FROM face_captures').get() as { n: number; bytes: number };
+    return {
+      ...Object.fromEntries(rows.map((r) => [r.name, r.bytes])),
+      ...Object.fromEntries(crops.map((c) => [`crops:${c.a}`, `${c.n}x${Math.round(c.bytes / c.n)}`])),
+      'face_captures:jpeg': `${faces.n}x${faces.n ? Math.round(faces.bytes / faces.n) : 0}`,
+    };
+  } catch {
+    return {};
+  } finally {
+    db.close();
+  }
+}
+
 /** Bytes the database holds (pages in use, WAL included), read through its own connection. */
 function usedBytes(file: string): number {
   const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -85,6 +104,7 @@ test(`four cameras without lines or zones for ${DURATION_S} s: one event per tra
     meanCropBytes: crops.length ? Math.round(crops.reduce((a, b) => a + b, 0) / crops.length) : 0,
     pipeline: status.json.pipeline.map((p) => `${p.streamId}:${p.framesAnalysed}/${p.framesDropped}`),
     store: status.json.store,
+    tables: tableBytes(dbFile),
   };
   t.diagnostic(JSON.stringify(figures));
 

@@ -55,7 +55,8 @@ export async function encodeCrop(image: RgbImage, box: Box, quality = 80, maxSid
     const side = Math.max(1, Math.round(maxSide));
     img = img.resize({ width: side, height: side, fit: 'inside' });
   }
-  return img.jpeg({ quality: q }).toBuffer();
+  // mozjpeg's trellis quantisation: ~15 % fewer bytes at the same quality; crops are small, the cost is too.
+  return img.jpeg({ quality: q, mozjpeg: true }).toBuffer();
 }
 
 /**
