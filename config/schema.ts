@@ -118,7 +118,8 @@ export const configSchema = {
       properties: {
         max_age_days: { type: ['number', 'null'], exclusiveMinimum: 0, default: 30 },
         /** Cap on the database: bytes, `auto` (disk_share of the data disk, at most auto_max_bytes) or null (no cap). */
-        max_bytes: { anyOf: [{ type: 'integer', minimum: 1048576 }, { type: 'null' }, { const: 'auto' }], default: 'auto' },
+        // minimum applies to numbers only, pattern to strings only: one clear message either way.
+        max_bytes: { type: ['integer', 'null', 'string'], minimum: 1048576, pattern: '^auto$', default: 'auto' },
         disk_share: { type: 'number', exclusiveMinimum: 0, maximum: 0.9, default: 0.2 },
         auto_max_bytes: { type: 'integer', minimum: 1048576, default: 21474836480 },
         /** Crops are deleted earlier than their events (the event row stays). */

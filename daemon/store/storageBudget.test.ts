@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { statfsSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDatabase } from './database.js';
+import { EventStore } from './eventStore.js';
+import { resolveCap, StorageMeter } from './storageBudget.js';
+import { fakeEvent, tempDir } from '../../test/helpers/eventFixtures.js';
+
+const GiB = 1024 ** 3;
+
+test('max_bytes: a number is the cap, null is none, auto is a share of the data disk within its limits', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const base = { disk_share: 0.2, auto_max_bytes: 20 * GiB };
+  assert.deepEqual(resolveCap({ ...base, max_bytes: 5_000_000 }, dir, 0), { maxBytes: 5_000_000, source: 'config' });
+  assert.deepEqual(resolveCap({ ...base, max_bytes: null }, dir, 0), { source: 'none' });
+  const fs = statfsSync(dir);
+  const disk = fs.blocks * fs.bsize, free = fs.bavail * fs.bsize;
+  const auto = resolveCap({ ...base, max_bytes: 'auto' }, dir, 0);
+  assert.equal(auto.source, 'auto');
+  assert.equal(auto.diskBytes, disk);
+  const expected = Math.floor(Math.max(64 * 1024 * 1024, Math.min(disk * 0.2, 20 * GiB, free / 2)));
+  assert.equal(auto.maxBytes, expected);
+  assert.ok(auto.maxBytes! <= 20 * GiB && auto.maxBytes! <= Math.max(64 * 1024 * 1024, free / 2), 'never more than half of what is free');
+  const small = resolveCap({ ...base, max_bytes: 'auto', auto_max_bytes: 100 * 1024 * 1024 }, dir, 0);
+  assert.ok(small.maxBytes! <= 100 * 1024 * 1024, 'auto_max_bytes caps it');
+});
+
+test('bytes per day from the last day of events; days to the cap and days the cap holds', (t) => {
+  const { dir, cleanup } = tempDir();
+  const db = openDatabase(join(dir, 'vigil.db'));
+  t.after(() => {
+    db.close();
+    cleanup();
+  });
+  const store = new EventStore(db);
+  const now = Date.now();
+  const crop = Buffer.alloc(10_000, 1);
+  // 60 events with 10 KB crops over the last 6 hours, and one from 3 days ago (outside the window).
+  store.append(fakeEvent('NFV4-PC', 'cam', { ts: now - 3 * 86_400_000, crop }).event, crop);
+  let json = 0;
+  for (let i = 0; i < 60; i++) {
+    const { event } = fakeEvent('NFV4-PC', 'cam', { ts: now - 6 * 3_600_000 + i * 360_000, crop, n: i });
+    store.append(event, crop);
+    json += JSON.stringify({ ...event, image_jpeg: undefined }).length;
+  }
+  const meter = new StorageMeter(db, 100_000_000);
+  const r = meter.rate(20_000_000, now);
+  const perDay = ((60 * 10_000 + json) * 4) ; // 6 hours → ×4
+  assert.ok(r.bytes_per_day >= perDay && r.bytes_per_day <= perDay * 1.1, `${r.bytes_per_day} ≈ ${perDay} plus row overhead`);
+  assert.equal(r.days_to_cap, Math.round((80_000_000 / r.bytes_per_day) * 10) / 10);
+  assert.equal(r.days_at_cap, Math.round((100_000_000 / r.bytes_per_day) * 10) / 10);
+  assert.equal(meter.rate(100_000_000, now).days_to_cap, 0, 'at the cap: 0 days left');
+  const none = new StorageMeter(db, undefined).rate(1, now);
+  assert.equal(none.days_to_cap, null, 'no cap: no days');
+  assert.ok(none.bytes_per_day > 0);
+});
