@@ -161,7 +161,8 @@ export class Retention {
     if ((deleted > 0 || full) && this.opts.pruneCompanions) {
       const row = this.db.prepare('SELECT min(timestamp) AS t FROM events').get() as { t: number | null };
       try {
-        companions = this.opts.pruneCompanions(row.t ?? Date.now());
+        // No events at all: nothing to follow (a capture may be waiting for its event to be stored).
+        if (row.t !== null) companions = this.opts.pruneCompanions(row.t);
       } catch (err) {
         this.log.warn({ err }, 'pruning rows that follow the events failed');
       }

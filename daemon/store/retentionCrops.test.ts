@@ -49,3 +49,17 @@ test('crops_max_age_days: old crops go while their events stay; protected events
   assert.equal(pruned.length, 1);
   assert.ok(Math.abs(pruned[0]! - (now - 10 * DAY)) < 1000, 'companions pruned up to the oldest event kept');
 });
+
+test('an empty store prunes no companions: a capture may be waiting for its event', async (t) => {
+  const { dir, cleanup } = tempDir();
+  const db = openDatabase(join(dir, 'vigil.db'));
+  t.after(() => {
+    db.close();
+    cleanup();
+  });
+  new EventStore(db);
+  let calls = 0;
+  const r = new Retention(db, { maxAgeDays: 30, pruneCompanions: () => ++calls }, silentLogger());
+  await r.runOnce();
+  assert.equal(calls, 0);
+});

@@ -50,11 +50,14 @@ const DAY_MS = 86_400_000;
 /** A window shorter than this gives a rate too noisy to show. */
 const MIN_WINDOW_MS = 60_000;
 
-/** Measures the store's growth from the events of the last day; cached for `cacheMs` (a query over a day of rows). */
+/**
+ * Measures the store's growth from the events of the last day. The query reads a day of rows
+ * (index and record headers, not the crops), so its result is kept for `cacheMs` (default 5 min).
+ */
 export class StorageMeter {
   private cached: { at: number; rate: StorageRate } | null = null;
 
-  constructor(private readonly db: Db, private readonly maxBytes: number | undefined, private readonly cacheMs = 30_000) {}
+  constructor(private readonly db: Db, private readonly maxBytes: number | undefined, private readonly cacheMs = 300_000) {}
 
   rate(usedBytes: number, now = Date.now()): StorageRate {
     if (this.cached && now - this.cached.at < this.cacheMs) return this.withUsed(this.cached.rate.bytes_per_day, usedBytes);
