@@ -62,4 +62,13 @@ test('with a small max_bytes the store stays at the cap (±10 %) while events fl
   assert.ok(kept[kept.length - 1]! >= lastSeen, `the newest event (${lastSeen}) is stored`);
   assert.ok(kept[0]! > 1 && kept[0]! > seqAtCap / 2, `the oldest went first (oldest kept ${kept[0]})`);
   assert.deepEqual(kept, Array.from({ length: kept.length }, (_, i) => kept[0]! + i), 'no holes: deletion is oldest first');
+
+  // What the user sees: the cap, the growth per day and no days left before the cap.
+  const status = await d.cli(['status']);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /Store: [\d.]+ [KM]B of 2\.1 MB, [\d.]+ [KMG]B\/day, at the cap: oldest events deleted \(the cap holds [\d.]+ days\)/);
+  const metrics = await (await fetch(new URL('/metrics', d.url), { headers: { authorization: `Bearer ${d.token}` } })).text();
+  assert.match(metrics, /^vigil_store_days_to_cap 0$/m);
+  assert.match(metrics, new RegExp(`^vigil_store_max_bytes ${CAP}$`, 'm'));
+  assert.match(metrics, /^vigil_store_bytes_per_day [1-9]\d*$/m);
 });

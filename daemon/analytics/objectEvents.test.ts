@@ -75,3 +75,15 @@ test('a summary every interval without a crop: objects in view, peak, appeared, 
   const appear = frames.flat().filter((e) => e.data.event_type === 'appear');
   assert.equal(appear.length, 2);
 });
+
+test('summaries keep their interval when frames come late (a loaded box analyses fewer frames)', () => {
+  const oe = new ObjectEvents(ctx, { intervalS: 10 });
+  let summaries = 0;
+  // 1.7 s between analysed frames for 10 minutes: without a fixed grid every interval would stretch to 10.2 s.
+  for (let ts = 0; ts <= 600_000; ts += 1700) {
+    const out: Observation[] = [];
+    oe.update(1_000_000 + ts, [], [], cropOf, out);
+    summaries += out.length;
+  }
+  assert.equal(summaries, 59, 'one per 10 s (the first interval starts with the first frame)');
+});

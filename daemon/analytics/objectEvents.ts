@@ -141,6 +141,9 @@ export class ObjectEvents {
       return;
     }
     if (timestamp - this.lastSummaryMs < this.intervalMs) return;
+    // On a fixed grid, so that frames arriving late (a loaded box) do not stretch every interval;
+    // after a long gap (stream down) the grid restarts at this frame.
+    const next = timestamp - this.lastSummaryMs < 2 * this.intervalMs ? this.lastSummaryMs + this.intervalMs : timestamp;
     const c = this.ctx;
     out.push({
       analyticId: c.analyticId, streamId: c.streamId, timestamp, crop: null,
@@ -152,7 +155,7 @@ export class ObjectEvents {
         interval: Math.round((timestamp - this.lastSummaryMs) / 100) / 10,
       },
     });
-    this.lastSummaryMs = timestamp;
+    this.lastSummaryMs = next;
     this.appeared = this.leftCount = 0;
     this.peak = inView;
   }

@@ -27,7 +27,7 @@ test('max_bytes: a number is the cap, null is none, auto is a share of the data 
   assert.ok(small.maxBytes! <= 100 * 1024 * 1024, 'auto_max_bytes caps it');
 });
 
-test('bytes per day from the last day of events; days to the cap and days the cap holds', (t) => {
+test('bytes per day: events of the last day times the bytes the store holds per event; days to the cap and days the cap holds', (t) => {
   const { dir, cleanup } = tempDir();
   const db = openDatabase(join(dir, 'vigil.db'));
   t.after(() => {
@@ -36,23 +36,21 @@ test('bytes per day from the last day of events; days to the cap and days the ca
   });
   const store = new EventStore(db);
   const now = Date.now();
-  const crop = Buffer.alloc(10_000, 1);
-  // 60 events with 10 KB crops over the last 6 hours, and one from 3 days ago (outside the window).
-  store.append(fakeEvent('NFV4-PC', 'cam', { ts: now - 3 * 86_400_000, crop }).event, crop);
-  let json = 0;
-  for (let i = 0; i < 60; i++) {
-    const { event } = fakeEvent('NFV4-PC', 'cam', { ts: now - 6 * 3_600_000 + i * 360_000, crop, n: i });
-    store.append(event, crop);
-    json += JSON.stringify({ ...event, image_jpeg: undefined }).length;
-  }
+  // 60 events over the last 6 hours, and one from 3 days ago (outside the window).
+  store.append(fakeEvent('NFV4-PC', 'cam', { ts: now - 3 * 86_400_000 }).event);
+  for (let i = 0; i < 60; i++) store.append(fakeEvent('NFV4-PC', 'cam', { ts: now - 6 * 3_600_000 + i * 360_000, n: i }).event);
   const meter = new StorageMeter(db, 100_000_000);
-  const r = meter.rate(20_000_000, now);
-  const perDay = ((60 * 10_000 + json) * 4) ; // 6 hours → ×4
-  assert.ok(r.bytes_per_day >= perDay && r.bytes_per_day <= perDay * 1.1, `${r.bytes_per_day} ≈ ${perDay} plus row overhead`);
-  assert.equal(r.days_to_cap, Math.round((80_000_000 / r.bytes_per_day) * 10) / 10);
-  assert.equal(r.days_at_cap, Math.round((100_000_000 / r.bytes_per_day) * 10) / 10);
-  assert.equal(meter.rate(100_000_000, now).days_to_cap, 0, 'at the cap: 0 days left');
-  const none = new StorageMeter(db, undefined).rate(1, now);
+  const used = 6_100_000; // 100 KB an event on disk, whatever it is made of
+  const r = meter.rate(used, now);
+  assert.equal(r.bytes_per_day, 60 * 4 * 100_000, '240 events a day x 100 KB');
+  assert.equal(r.days_to_cap, Math.round(((100_000_000 - used) / 24_000_000) * 10) / 10);
+  assert.equal(r.days_at_cap, Math.round((100_000_000 / 24_000_000) * 10) / 10);
+  assert.equal(meter.rate(100_000_000, now + 1000).days_to_cap, 0, 'at the cap: 0 days left');
+  const none = new StorageMeter(db, undefined).rate(used, now);
   assert.equal(none.days_to_cap, null, 'no cap: no days');
-  assert.ok(none.bytes_per_day > 0);
+  assert.equal(none.bytes_per_day, 24_000_000);
+  const empty = openDatabase(join(dir, 'empty.db'));
+  new EventStore(empty);
+  assert.equal(new StorageMeter(empty, 1e9).rate(4096, now).bytes_per_day, 0, 'no events: no rate');
+  empty.close();
 });

@@ -36,7 +36,7 @@ export function resolveCap(cfg: CapConfig, dataDir: string, storeBytes: number):
 
 /** How fast the store fills and how long until (or how much history) the cap holds. */
 export interface StorageRate {
-  /** Bytes of events and crops stored per day, over the last day (or since the oldest event, if younger). */
+  /** Bytes the store gains per day: events of the last day (or since the oldest, if younger) times what an event costs on disk. */
   bytes_per_day: number;
   /** Days until the cap is reached at this rate; 0 once it is (retention then deletes the oldest); null without a cap. */
   days_to_cap: number | null;
@@ -44,34 +44,30 @@ export interface StorageRate {
   days_at_cap: number | null;
 }
 
-/** Index entries and row headers an event costs beyond its JSON and crop (measured: ~150-250 B). */
-const ROW_OVERHEAD = 200;
 const DAY_MS = 86_400_000;
 /** A window shorter than this gives a rate too noisy to show. */
 const MIN_WINDOW_MS = 60_000;
 
 /**
- * Measures the store's growth from the events of the last day. The query reads a day of rows
- * (index and record headers, not the crops), so its result is kept for `cacheMs` (default 5 min).
+ * Measures the store's growth: events per day (from the last day of rows) times the bytes the
+ * store holds per event. The latter counts everything an event brings along (crop, indexes,
+ * page slack, face captures and embeddings), which a sum of JSON and crop sizes misses by 2-3x.
+ * Both are index counts; the result is kept for `cacheMs` (default 5 min).
  */
 export class StorageMeter {
-  private cached: { at: number; rate: StorageRate } | null = null;
+  private cached: { at: number; perDay: number } | null = null;
 
   constructor(private readonly db: Db, private readonly maxBytes: number | undefined, private readonly cacheMs = 300_000) {}
 
   rate(usedBytes: number, now = Date.now()): StorageRate {
-    if (this.cached && now - this.cached.at < this.cacheMs) return this.withUsed(this.cached.rate.bytes_per_day, usedBytes);
-    const row = this.db
-      .prepare(
-        `SELECT count(*) AS n, coalesce(sum(length(e.json)), 0) AS j, coalesce(sum(length(c.jpeg)), 0) AS c, min(e.timestamp) AS t0
-         FROM events e LEFT JOIN crops c ON c.seq = e.seq WHERE e.timestamp >= ?`,
-      )
-      .get(now - DAY_MS) as { n: number; j: number; c: number; t0: number | null };
-    const span = row.t0 === null ? 0 : Math.max(MIN_WINDOW_MS, now - row.t0);
-    const perDay = span > 0 ? ((row.j + row.c + row.n * ROW_OVERHEAD) * DAY_MS) / span : 0;
-    const rate = this.withUsed(Math.round(perDay), usedBytes);
-    this.cached = { at: now, rate };
-    return rate;
+    if (!this.cached || now - this.cached.at >= this.cacheMs) {
+      const total = (this.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+      const recent = this.db.prepare('SELECT count(*) AS n, min(timestamp) AS t0 FROM events WHERE timestamp >= ?').get(now - DAY_MS) as { n: number; t0: number | null };
+      const span = recent.t0 === null ? 0 : Math.max(MIN_WINDOW_MS, now - recent.t0);
+      const perDay = span > 0 && total > 0 ? ((recent.n * DAY_MS) / span) * (usedBytes / total) : 0;
+      this.cached = { at: now, perDay: Math.round(perDay) };
+    }
+    return this.withUsed(this.cached.perDay, usedBytes);
   }
 
   private withUsed(perDay: number, used: number): StorageRate {
