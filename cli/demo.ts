@@ -76,6 +76,8 @@ export function registerDemoCommand(program: Command): void {
               if (msg.type === 'status' && msg.lastError) process.stderr.write(`[status] ${String(msg.id)}: ${String(msg.state)} ${JSON.stringify(msg.lastError)}\n`);
               return;
             }
+            // Events come in bursts (several people confirmed in one frame): print no more than asked.
+            if (o.events && seen >= o.events) return;
             process.stdout.write(`${eventLine(msg as unknown as Parameters<typeof eventLine>[0])}\n`);
             if (o.events && ++seen >= o.events) resolveDone();
           }).then(resolveDone, (err: Error) => {

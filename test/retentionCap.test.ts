@@ -36,7 +36,7 @@ test('with a small max_bytes the store stays at the cap (±10 %) while events fl
   const sub = await subscribe(d.url, { authorization: d.token, crops: '0' });
   t.after(() => sub.close());
 
-  await waitFor('the store to reach its cap', () => usedBytes(file) >= CAP * 0.9, 300_000, 500);
+  await waitFor('the store to reach its cap', () => usedBytes(file) >= CAP * 0.95, 300_000, 500);
   // Sustained: keep sampling while at least as much again flows in as the cap holds.
   const seqAtCap = Math.max(0, ...sub.events().map((e) => Number(e.seq)));
   const samples: number[] = [];
@@ -50,7 +50,7 @@ test('with a small max_bytes the store stays at the cap (±10 %) while events fl
   const figures = { cap: CAP, min, max, samples: samples.length, eventsAtCap: seqAtCap, eventsSince: storedSince() };
   t.diagnostic(JSON.stringify(figures));
   assert.ok(max <= CAP * 1.1, `never above the cap + 10 %: ${JSON.stringify(figures)}`);
-  assert.ok(min >= CAP * 0.9 * 0.9, `never far below it either (retention trims to 90 %, then refills): ${JSON.stringify(figures)}`);
+  assert.ok(min >= CAP * 0.9, `never more than 10 % below it either (retention trims to 93 %, then refills): ${JSON.stringify(figures)}`);
 
   // Every event went out with a seq (stored): the full disk path never started.
   const unstored = sub.events().filter((e) => e.seq === null || e.seq === undefined);

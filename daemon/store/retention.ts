@@ -79,8 +79,9 @@ export class Retention {
     this.log = log.child({ component: 'retention' });
     this.batch = Math.max(1, opts.batch ?? 500);
     this.protect = opts.protectedSql ? ` AND NOT (${opts.protectedSql})` : '';
-    // Trim to 90 % of the cap so a pass frees room for a while, not for one event.
-    this.lowWater = opts.maxBytes !== undefined ? Math.floor(opts.maxBytes * 0.9) : undefined;
+    // Trim to 93 % of the cap so a pass frees room for a while, not for one event, and the
+    // store stays within 10 % of its cap (page slack takes a little more than the rows' bytes).
+    this.lowWater = opts.maxBytes !== undefined ? Math.floor(opts.maxBytes * 0.93) : undefined;
     this.ensureIncrementalVacuum();
     db.pragma(`journal_size_limit = ${Math.trunc(opts.walLimitBytes ?? 64 * 1024 * 1024)}`);
     this.applyCap();

@@ -65,7 +65,8 @@ export class StorageMeter {
       const recent = this.db.prepare('SELECT count(*) AS n, min(timestamp) AS t0 FROM events WHERE timestamp >= ?').get(now - DAY_MS) as { n: number; t0: number | null };
       const span = recent.t0 === null ? 0 : Math.max(MIN_WINDOW_MS, now - recent.t0);
       const perDay = span > 0 && total > 0 ? ((recent.n * DAY_MS) / span) * (usedBytes / total) : 0;
-      this.cached = { at: now, perDay: Math.round(perDay) };
+      // A young store's rate is still settling (and may be 0): look again soon.
+      this.cached = { at: span >= 3_600_000 ? now : now - this.cacheMs + Math.min(this.cacheMs, 30_000), perDay: Math.round(perDay) };
     }
     return this.withUsed(this.cached.perDay, usedBytes);
   }
