@@ -21,10 +21,11 @@ export function openDatabase(file: string): Db {
     db = new Database(file, { timeout: 2000 });
     // Lets retention shrink the file without a full VACUUM. It must come before WAL:
     // switching to WAL writes the header of a new file, after which auto_vacuum is fixed.
-    db.pragma('auto_vacuum = INCREMENTAL');
     // 8 KiB pages for a new file (an existing one keeps its size): crops (2-3 KB) and face
-    // embeddings (2 KB) fit three to a page instead of one to a 4 KiB page, ~30 % less disk.
+    // embeddings (2 KB) fit three to a page instead of one to a 4 KiB page. First: the other
+    // pragmas below fix the page size of an empty file.
     db.pragma('page_size = 8192');
+    db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
