@@ -77,7 +77,8 @@ export function registerDemoCommand(program: Command): void {
               if (msg.type === 'status' && msg.lastError) process.stderr.write(`[status] ${String(msg.id)}: ${String(msg.state)} ${JSON.stringify(msg.lastError)}\n`);
               return;
             }
-            // Events keep arriving while the daemon shuts down: print exactly --events of them.
+            // Events come in bursts (several people confirmed in one frame) and keep arriving while
+            // the daemon shuts down: print exactly --events of them.
             if (o.events && seen >= o.events) return;
             process.stdout.write(`${eventLine(msg as unknown as Parameters<typeof eventLine>[0])}\n`);
             if (o.events && ++seen >= o.events) resolveDone();

@@ -16,7 +16,7 @@ interface EventRow {
 export function eventLine(e: EventRow): string {
   const d = e.pipeline_data;
   const when = new Date(Number(e.timestamp)).toISOString().replace('T', ' ').replace('Z', '');
-  const extra = ['count', 'line', 'direction', 'name', 'plate_number', 'estimation', 'area_name']
+  const extra = ['event_type', 'track_id', 'dwell_s', 'count', 'line', 'direction', 'name', 'plate_number', 'estimation', 'area_name']
     .filter((k) => d[k] !== undefined && d[k] !== '')
     .map((k) => `${k}=${String(d[k])}`)
     .join(' ');

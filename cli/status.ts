@@ -8,7 +8,7 @@ interface Status {
   uptime_s: number;
   streams: { id: string; url: string; state: string; fps?: number; frames?: number; reconnects?: number; since?: number; lastError?: { code: string; message: string } }[];
   models?: { model: string; provider?: string; inferencesPerSec?: number; p50Ms?: number; p99TotalMs?: number; queueDepth?: number; drops?: number }[];
-  store?: { last_seq?: number; size_bytes?: number };
+  store?: { last_seq?: number; size_bytes?: number; max_bytes?: number | null; bytes_per_day?: number; days_to_cap?: number | null; days_at_cap?: number | null };
   subscribers?: number;
   pipeline?: { streamId: string; framesAnalysed: number; framesDropped: number; observations: number }[];
   sockets?: { uws: 'native' | 'fallback'; detail: string };
@@ -25,6 +25,7 @@ export function registerStatusCommand(program: Command, client: () => ApiClient)
       output(Boolean(o.json), s, () => {
         const lines = [
           `Vigil ${s.version} node ${s.node_num}, up ${Math.round(s.uptime_s)}s, ${s.subscribers ?? 0} subscriber(s), last event seq ${s.store?.last_seq ?? 0}`,
+          storeLine(s.store),
           '',
           s.streams.length
             ? table(
@@ -44,4 +45,22 @@ export function registerStatusCommand(program: Command, client: () => ApiClient)
         return lines.join('\n');
       });
     });
+}
+
+/** `Store: 12.4 MB of 20.0 GB, 3.1 MB/day, cap in 6450 days (holds 6454 days)`. */
+export function storeLine(st: Status['store']): string {
+  if (!st) return 'Store: unknown';
+  const size = `Store: ${bytes(st.size_bytes ?? 0)}${st.max_bytes ? ` of ${bytes(st.max_bytes)}` : ' (no cap)'}`;
+  if (st.bytes_per_day === undefined) return size;
+  const rate = `${bytes(st.bytes_per_day)}/day`;
+  if (!st.max_bytes || st.days_to_cap === null || st.days_to_cap === undefined) return `${size}, ${rate}`;
+  const left = st.days_to_cap > 0 ? `cap reached in ${st.days_to_cap} days` : 'at the cap: oldest events deleted';
+  return `${size}, ${rate}, ${left} (the cap holds ${st.days_at_cap ?? '?'} days)`;
+}
+
+function bytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n, i = 0;
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }

@@ -8,8 +8,15 @@ const counting = (classes: readonly string[]) =>
     additionalProperties: false,
     default: {},
     properties: {
+      /** One event per sampled frame with objects (the older mode) instead of per-object events. */
       presence: { type: 'boolean' },
       presence_threshold: unit,
+      /** Per-object events without lines/zones: which ones, when an object counts as there, summary interval. */
+      track_events: { type: 'array', items: { type: 'string', enum: ['appear', 'update', 'leave'] }, uniqueItems: true },
+      confirm_frames: { type: 'integer', minimum: 1, maximum: 100 },
+      confirm_score: unit,
+      update_gain: unit,
+      interval_s: { type: 'number', minimum: 0 },
       occupancy_interval_s: { type: 'number', minimum: 0 },
       crop_padding: { type: 'number', minimum: 0, maximum: 1 },
       classes: { type: 'array', items: { type: 'string', enum: classes }, minItems: 1, uniqueItems: true },

@@ -178,7 +178,13 @@ export const configSchema = {
       default: {},
       properties: {
         max_age_days: { type: ['number', 'null'], exclusiveMinimum: 0, default: 30 },
-        max_bytes: { type: ['integer', 'null'], minimum: 1048576, default: null },
+        /** Cap on the database: bytes, `auto` (disk_share of the data disk, at most auto_max_bytes) or null (no cap). */
+        // minimum applies to numbers only, pattern to strings only: one clear message either way.
+        max_bytes: { type: ['integer', 'null', 'string'], minimum: 1048576, pattern: '^auto$', default: 'auto' },
+        disk_share: { type: 'number', exclusiveMinimum: 0, maximum: 0.9, default: 0.2 },
+        auto_max_bytes: { type: 'integer', minimum: 1048576, default: 21474836480 },
+        /** Crops are deleted earlier than their events (the event row stays). */
+        crops_max_age_days: { type: ['number', 'null'], exclusiveMinimum: 0, default: 7 },
         per_analytic: {
           type: 'object',
           additionalProperties: false,
@@ -195,6 +201,16 @@ export const configSchema = {
         interval_s: { type: 'number', exclusiveMinimum: 0, default: 60 },
         wal_limit_bytes: { type: 'integer', minimum: 0, default: 67108864 },
         hard_cap: { type: 'boolean', default: true },
+      },
+    },
+    crops: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        /** Longest side of an event crop in pixels: larger regions are scaled down. */
+        max_side: { type: 'integer', minimum: 32, maximum: 4096, default: 320 },
+        jpeg_quality: { type: 'integer', minimum: 1, maximum: 100, default: 75 },
       },
     },
     mqtt: {

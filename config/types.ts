@@ -114,13 +114,19 @@ export interface VigilConfig {
   sources: { api_schemes: string[]; file_dirs: string[] };
   retention: {
     max_age_days: number | null;
-    max_bytes: number | null;
+    /** Bytes, 'auto' (disk_share of the data disk, at most auto_max_bytes) or null (no cap). */
+    max_bytes: number | 'auto' | null;
+    disk_share: number;
+    auto_max_bytes: number;
+    crops_max_age_days: number | null;
     per_analytic: Record<string, { max_age_days?: number; max_bytes?: number }>;
     batch: number;
     interval_s: number;
     wal_limit_bytes: number;
     hard_cap: boolean;
   };
+  /** Event crops: scaled to max_side and encoded at jpeg_quality. */
+  crops: { max_side: number; jpeg_quality: number };
   /** Fleet sink; null = off. */
   mqtt: {
     url: string;

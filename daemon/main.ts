@@ -45,6 +45,7 @@ import { EventStore } from './store/eventStore.js';
 import { ENROLLED_EVENT_SQL, FaceGallery } from './store/faceGallery.js';
 import { OutboxStore } from './store/outboxStore.js';
 import { Retention } from './store/retention.js';
+import { resolveCap, StorageMeter } from './store/storageBudget.js';
 import { MqttOutbox } from './sinks/mqttOutbox.js';
 import { StreamStore } from './store/streamStore.js';
 import { StreamRegistry } from './streamRegistry.js';
@@ -150,9 +151,16 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
   };
   const shared = new SharedAnalytics(analyticsDeps);
   const createAnalytics = createAnalyticsFactory(shared, analyticsDeps);
+  // The store is bounded by default: `auto` is a share of the data disk (store/storageBudget.ts).
+  const cap = resolveCap(config.retention, config.data_dir, sqliteSizeBytes(db));
+  if (cap.source === 'auto') log.info({ maxBytes: cap.maxBytes, diskBytes: cap.diskBytes }, 'event store capped at a share of the data disk (retention.max_bytes: auto)');
+  const storage = new StorageMeter(db, cap.maxBytes);
   const retention = new Retention(db, {
     maxAgeDays: config.retention.max_age_days ?? undefined,
-    maxBytes: config.retention.max_bytes ?? undefined,
+    maxBytes: cap.maxBytes,
+    cropsMaxAgeDays: config.retention.crops_max_age_days ?? undefined,
+    // Face captures follow their events: a capture older than every kept event has nothing left to confirm.
+    pruneCompanions: (oldest) => gallery.pruneCaptures(oldest),
     perAnalytic: Object.fromEntries(
       Object.entries(config.retention.per_analytic).map(([k, r]) => [k, { maxAgeDays: r.max_age_days, maxBytes: r.max_bytes }]),
     ),
@@ -197,6 +205,7 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     eventSocket: () => server.subscriberStats(),
     ...(mqtt ? { mqtt: () => mqtt.stats() } : {}),
     storeSizeBytes: () => sqliteSizeBytes(db, dbFile),
+    storage: () => ({ max_bytes: cap.maxBytes ?? null, ...storage.rate(sqliteSizeBytes(db)) }),
     lastSeq: () => events.lastSeq(),
     info: () => ({ version: VERSION, node_num: config.node_num }),
   });
@@ -216,6 +225,8 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     publishControl: (msg) => server.publishControl(msg),
     log,
     nodeNum: config.node_num,
+    jpegQuality: config.crops.jpeg_quality,
+    cropMaxSide: config.crops.max_side,
     outbox: mqtt,
     onStorageFull: () => retention.trimNow(),
   });
@@ -271,7 +282,7 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
         pipeline: pipeline.stats(),
         models: engine.metrics(),
         subscribers: server.subscriberCount(),
-        store: { last_seq: events.lastSeq(), size_bytes: sqliteSizeBytes(db, dbFile) },
+        store: { last_seq: events.lastSeq(), size_bytes: sqliteSizeBytes(db, dbFile), max_bytes: cap.maxBytes ?? null, ...storage.rate(sqliteSizeBytes(db)) },
         storage: sink.stats(),
         mqtt: mqtt?.stats() ?? null,
         sockets: { uws: uwsInfo.kind, detail: uwsSummary() },

@@ -18,8 +18,9 @@ before(async () => {
 });
 after(async () => engine.stop());
 
-test('people counting without lines: one NFV4-PC presence event per sampled frame with persons, with count and a person crop', async () => {
-  const pc = createPeopleCounting({ detector, log: silentLogger() }, 'street', {});
+test('people counting in presence mode: one NFV4-PC presence event per sampled frame with persons, with count and a person crop', async () => {
+  // Presence is an explicit option since per-object events became the default without lines (objectEvents.test.ts).
+  const pc = createPeopleCounting({ detector, log: silentLogger() }, 'street', { presence: true });
   const perFrame: Observation[][] = [];
   for await (const frame of decodeFrames(mediaPath('video_street_pedestrians_640x360.mp4'), 1, 640, 360)) {
     perFrame.push(await pc.process(frame));
@@ -46,14 +47,14 @@ test('people counting without lines: one NFV4-PC presence event per sampled fram
   assert.ok((pd.confidence as number) >= 0.5 && (pd.confidence as number) <= 1);
   // The crop is a JPEG of one person (people walk towards the camera, cut by the frame
   // bottom): much smaller than the 640x360 frame, yet a recognisable size.
-  const meta = await sharp(crop).metadata();
+  const meta = await sharp(crop!).metadata();
   assert.equal(meta.format, 'jpeg');
   assert.ok(meta.width! >= 40 && meta.height! >= 60, `crop ${meta.width}x${meta.height} is big enough to show a person`);
   assert.ok(meta.width! * meta.height! < 0.25 * 640 * 360, `crop ${meta.width}x${meta.height} shows one person, not the scene`);
 });
 
 test('a frame without persons gives no event', async () => {
-  const pc = createPeopleCounting({ detector, log: silentLogger() }, 'blank', {});
+  const pc = createPeopleCounting({ detector, log: silentLogger() }, 'blank', { presence: true });
   const data = Buffer.alloc(320 * 240 * 3, 90);
   const obs = await pc.process({ streamId: 'blank', index: 0, timestamp: Date.now(), width: 320, height: 240, data });
   assert.deepEqual(obs, []);

@@ -103,6 +103,8 @@ test('dashboard: sign-in, live feed with crops, event JSON, stream health throug
     await card.locator('[data-role="state"]').filter({ hasText: 'running' }).waitFor({ timeout: 15_000 });
     await page.waitForFunction(() => Number(document.querySelector('[data-stream="street"] [data-role="fps-in"]')?.textContent) > 0, null, { timeout: 10_000 });
     await screenshot(page, 'dashboard-health-running');
+    // The store line: size, the cap (auto: a share of the disk) and the growth per day.
+    assert.match(await page.locator('#store-summary').innerText(), /^Store [\d.]+ MB of [\d.]+ MB · [\d.]+ MB\/day/);
 
     await cam.kill();
     await page.locator('#health .card.stream[data-stream="street"][data-state="backoff"]').waitFor({ timeout: 30_000 });

@@ -9,5 +9,6 @@ test('vigil demo shows live people-counting events and cleans up after itself', 
   assert.match(r.stderr, /Vigil demo running at http:\/\/127\.0\.0\.1:\d+/);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 3, r.stdout);
-  for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}  #\d+  NFV4-PC  street  person  count=\d+/);
+  // One line per tracked person (appear, with its track) or per count summary, not one per frame.
+  for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}  #\d+  NFV4-PC  street  person  event_type=(appear track_id=\d+ dwell_s=[\d.]+|summary count=\d+)/);
 });

@@ -99,6 +99,6 @@ it('gives exactly one NFV4-FR event per appearance on an RTSP stream, with the r
     assert.equal(e.analyticId, 'NFV4-FR');
     assert.equal(e.secondaryText, '');
     assert.equal(typeof e.data.variation, 'string');
-    assert.ok(e.crop.image.width > 0 && e.crop.image.width <= 256);
+    assert.ok(e.crop!.image.width > 0 && e.crop!.image.width <= 256);
   }
 });

@@ -89,7 +89,7 @@ function checkEvents(events: Observation[]): void {
   assert.equal(e.data.status, 'watch');
   assert.deepEqual(e.data.tags, ['fleet']);
   assert.ok((e.data.confidence as number) > 0.3 && (e.data.plate_confidence as number) > 0.8);
-  assert.ok(e.crop.image.width > 100 && e.crop.image.height > 60, 'the crop shows the vehicle');
+  assert.ok(e.crop!.image.width > 100 && e.crop!.image.height > 60, 'the crop shows the vehicle');
 }
 
 async function analyticFor() {

@@ -65,7 +65,7 @@ test('with a density model, each area gets the density sum inside it as an NFV4-
   assert.equal(left!.secondaryText, 'left');
   assert.deepEqual(right!.data, { area: 'right', estimation: 2, interval: 10 });
   // The crop is the area: the left half of the frame.
-  assert.deepEqual([left!.crop.image.width, left!.crop.image.height], [128, 256]);
+  assert.deepEqual([left!.crop!.image.width, left!.crop!.image.height], [128, 256]);
 });
 
 test('each area reports every interval seconds (its own interval_s first), not every frame', async () => {
@@ -85,6 +85,6 @@ test('without areas the whole frame is one area named after the stream; without 
   const ce = createCrowdEstimation({ density: await engine.forRole('crowd-density'), log: silentLogger() }, 'plaza', { defaultAreaName: 'Plaza cam' });
   const [o] = await ce.process(frame(SCENE.slice(0, 4), 0));
   assert.deepEqual(o!.data, { area: 'Plaza cam', estimation: 4, interval: 10 });
-  assert.deepEqual([o!.crop.image.width, o!.crop.image.height], [256, 256]);
+  assert.deepEqual([o!.crop!.image.width, o!.crop!.image.height], [256, 256]);
   assert.throws(() => createCrowdEstimation({ log: silentLogger() }, 'x'), { code: 'VIGIL_ERR_CONFIG' });
 });

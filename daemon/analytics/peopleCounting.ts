@@ -7,6 +7,7 @@ import type { Box, RgbImage } from '../vision/image.js';
 import { cropImage } from '../vision/preprocess.js';
 import { parseGeometry, type LineConfig, type ZoneConfig } from './geometry/geometryConfig.js';
 import { GeometryCounter, type GeometryEvent } from './geometry/geometryCounter.js';
+import { ObjectEvents, type ObjectEventOptions } from './objectEvents.js';
 import { ByteTracker, type ByteTrackerOptions } from './tracker/byteTracker.js';
 import type { Track } from './tracker/track.js';
 import type { AnalyticId, AnalyticName, Observation, StreamAnalytic } from './types.js';
@@ -43,8 +44,13 @@ export interface CountingOptions {
   lines?: LineConfig[];
   /** Zones of this stream. */
   zones?: ZoneConfig[];
-  /** One event per sampled frame with objects (count + best crop). Default: only when no lines/zones. */
+  /**
+   * One event per sampled frame with objects (count + best crop), the older mode; default false.
+   * Without it and without lines/zones, each tracked object sends its own events (see `objects`).
+   */
   presence?: boolean;
+  /** Per-object events and count summaries, used when there are no lines or zones and presence is off. */
+  objects?: ObjectEventOptions;
   /** Smallest detection score that counts as present in presence events. Default 0.5. */
   presenceThreshold?: number;
   /** Seconds between occupancy events per zone, unless the zone sets interval_s. Default 0 (off). */
@@ -68,9 +74,10 @@ interface TrackExtra {
 }
 
 /**
- * People counting (NFV4-PC). Without lines or zones: one presence event per
- * sampled frame with persons (count, best crop). With them: ByteTrack tracks,
- * one event per track per line crossing, zone entry/exit and occupancy events,
+ * People counting (NFV4-PC). ByteTrack tracks persons. Without lines or zones: one
+ * event per tracked person (appear, optionally update/leave) and a count summary every
+ * interval; `presence` switches to one event per sampled frame instead. With lines or
+ * zones: one event per track per line crossing, zone entry/exit and occupancy events,
  * and persistent counters.
  */
 export function createPeopleCounting(deps: CountingDeps, streamId: string, options: CountingOptions = {}): StreamAnalytic {
@@ -84,7 +91,10 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
   const classes = new Set(options.classes ?? kind.classes);
   const areaName = options.areaName ?? streamId;
   const geo = new GeometryCounter(geometry);
-  const presence = options.presence ?? geo.empty;
+  const presence = options.presence ?? false;
+  const objects = geo.empty && !presence
+    ? new ObjectEvents({ analyticId: kind.id, streamId, areaName, summaryLabel: kind.classes.length === 1 ? kind.classes[0]! : 'vehicle' }, options.objects)
+    : null;
   const presenceThreshold = options.presenceThreshold ?? 0.5;
   const padding = options.cropPadding ?? 0.1;
   const tracker = new ByteTracker(options.tracker);
@@ -166,6 +176,13 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
     }
   }
 
+  /** Per-object events: the tracker's view of this frame, without lines or zones. */
+  function trackObjects(frame: Frame, out: Observation[]): void {
+    const tracks = tracker.update(kept, frame.timestamp);
+    lastTracks = tracks; // the tracker's own array: read only until the next update
+    objects!.update(frame.timestamp, tracks, tracker.removedIds, (box) => paddedCrop(frame, box).image, out);
+  }
+
   function track(frame: Frame, out: Observation[]): void {
     const tracks = tracker.update(kept, frame.timestamp);
     lastTracks = tracks; // the tracker's own array: read only until the next update
@@ -204,7 +221,7 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
   }
 
   function report(frame: Frame): void {
-    const items = geo.empty
+    const items = geo.empty && !objects
       ? kept.filter((d) => d.score >= presenceThreshold).map((d) => ({ box: d.box, label: d.label, score: round(d.score) }))
       : lastTracks.filter((t) => t.matched && t.confirmed).map((t) => ({ box: [...t.box] as Box, label: t.label, score: round(t.confidence), trackId: t.id }));
     try {
@@ -230,6 +247,7 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
         // The stream reconnected: old tracks cannot continue across the gap.
         tracker.reset();
         for (const id of tracker.removedIds) { geo.forget(id); extras.delete(id); }
+        objects?.reset(frame.timestamp, out);
       }
       lastIndex = frame.index;
       let dets: Detection[];
@@ -246,12 +264,14 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
         if (ev) out.push(ev);
       }
       if (!geo.empty) track(frame, out);
+      else if (objects) trackObjects(frame, out);
       if (deps.onDetections) report(frame);
       return out;
     },
     close(): void {
       tracker.reset();
       extras.clear();
+      objects?.reset(Date.now(), []);
     },
   };
 }

@@ -8,6 +8,7 @@ import type { RunOptions } from '../inference/types.js';
 import type { Logger } from '../log.js';
 import type { CounterStore } from '../store/counterStore.js';
 import type { RgbImage } from '../vision/image.js';
+import type { ObjectEventOptions } from './objectEvents.js';
 import { createPeopleCounting, type CountingOptions, type DetectionsListener } from './peopleCounting.js';
 import { buildPlateReader, CN_PLATE_MODELS, createPlateRecognition, DEFAULT_PLATE_MODELS, type PlateReader } from './plateRecognition/index.js';
 import { createCrowdEstimation } from './crowdEstimation.js';
@@ -157,6 +158,13 @@ function countingOptions(o: Options, stream: StreamEntry): CountingOptions {
     occupancyInterval: o.occupancy_interval_s as number | undefined,
     cropPadding: o.crop_padding as number | undefined,
     classes: o.classes as string[] | undefined,
+    objects: {
+      events: o.track_events as ObjectEventOptions['events'],
+      confirmFrames: o.confirm_frames as number | undefined,
+      confirmScore: o.confirm_score as number | undefined,
+      updateGain: o.update_gain as number | undefined,
+      intervalS: o.interval_s as number | undefined,
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import { buildEvent, clampBox, encodeCrop, newEventId } from './eventBuilder.js'
 import { ANALYTIC_ID_LIST, isVisionEvent, validateEvent } from './schema.js';
 import { gradientImage, observation } from '../../test/helpers/eventFixtures.js';
 import type { Box } from '../vision/image.js';
+import { mediaPath } from '../../test/helpers/paths.js';
 
 test('event_id is <timestamp>-<8 hex> and unique', () => {
   const ids = new Set(Array.from({ length: 1000 }, () => newEventId(1700000000123)));
@@ -25,9 +26,9 @@ test('every analytic builds an event with all schema keys, masked address, crop 
     assert.match(event.pipeline_data.event_id, /^1700000000123-[0-9a-f]{8}$/);
     const key = analytic === 'NFV4-LPR' ? 'jpeg' : 'image_jpeg';
     const other = analytic === 'NFV4-LPR' ? 'image_jpeg' : 'jpeg';
-    assert.equal(event[key], crop.toString('base64'));
+    assert.equal(event[key], crop!.toString('base64'));
     assert.equal(event[other], undefined);
-    const meta = await sharp(crop).metadata();
+    const meta = await sharp(crop!).metadata();
     assert.equal(meta.format, 'jpeg');
     assert.deepEqual([meta.width, meta.height], [36, 26]);
   }
@@ -73,4 +74,24 @@ test('odd boxes are clamped, never thrown on', async () => {
 
 test('a malformed image is a coded error, not a crash', async () => {
   await assert.rejects(encodeCrop({ width: 10, height: 10, data: Buffer.alloc(5) }, [0, 0, 5, 5]), { code: 'VIGIL_ERR_INVALID_IMAGE' });
+});
+
+test('crop budget: a large region is scaled to the longest side and stays within tens of KB; small ones are kept as cut', async () => {
+  const street = await sharp(mediaPath('coco_people_crowded_000000005001.jpg')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const image = { width: street.info.width, height: street.info.height, data: street.data };
+  const full = await encodeCrop(image, [0, 0, image.width, image.height], 75, 320);
+  const meta = await sharp(full).metadata();
+  assert.equal(Math.max(meta.width!, meta.height!), 320, `scaled from ${image.width}x${image.height}`);
+  assert.ok(full.length < 40 * 1024, `a whole-scene crop at 320 px is ${full.length} bytes`);
+  const raw = await encodeCrop(image, [0, 0, image.width, image.height], 75);
+  assert.ok(raw.length > full.length * 2, `unbounded it would be ${raw.length} bytes`);
+  const small = await encodeCrop(image, [10, 10, 70, 170], 75, 320);
+  assert.deepEqual([(await sharp(small).metadata()).width, (await sharp(small).metadata()).height], [60, 160], 'never enlarged');
+});
+
+test('an observation without a crop builds an event without the crop key, valid when no crop is required', async () => {
+  const { event, crop } = await buildEvent(observation('NFV4-PC', { crop: null }), { nodeNum: 1, streamAddress: 'rtsp://cam' });
+  assert.equal(crop, null);
+  assert.equal('image_jpeg' in event, false);
+  assert.deepEqual(validateEvent(event, { requireCrop: false }), []);
 });

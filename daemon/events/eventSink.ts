@@ -19,6 +19,8 @@ export interface EventSinkDeps {
   log: Logger;
   nodeNum: number;
   jpegQuality?: number;
+  /** Longest side of a crop in pixels (config `crops.max_side`). */
+  cropMaxSide?: number;
   /** The fleet sink: told of each stored seq; unstored events go to publishUnstored. */
   outbox?: { notify(seq: number): void; publishUnstored?(event: VisionEvent): void };
   /** Called when a write fails with VIGIL_ERR_DISK_FULL (retention's trimNow), then the write is retried (up to 3 rounds) before giving up. */
@@ -70,7 +72,7 @@ export class EventSink {
   async handle(obs: Observation, streamAddress: string): Promise<void> {
     let built;
     try {
-      built = await buildEvent(obs, { nodeNum: this.deps.nodeNum, streamAddress, jpegQuality: this.deps.jpegQuality });
+      built = await buildEvent(obs, { nodeNum: this.deps.nodeNum, streamAddress, jpegQuality: this.deps.jpegQuality, cropMaxSide: this.deps.cropMaxSide });
     } catch (err) {
       this.counts.rejected++;
       this.log.error({ err, stream: obs.streamId, analytic: obs.analyticId }, 'event could not be built; dropped');

@@ -16,6 +16,8 @@ export interface MetricsSource extends DeliverySource {
   subscribers(): number;
   /** Bytes the event store occupies on disk (see sqliteSizeBytes). */
   storeSizeBytes(): number;
+  /** The store's cap and growth (optional; see store/storageBudget.ts). */
+  storage?(): { max_bytes: number | null; bytes_per_day: number; days_to_cap: number | null };
   /** Highest stored seq (optional). */
   lastSeq?(): number;
   /** Build facts for `vigil_build_info` (optional). */
@@ -223,6 +225,21 @@ export function createMetrics(source: MetricsSource): Metrics {
     },
   });
   registerDeliveryMetrics(registry, source);
+  if (source.storage) {
+    const storage = source.storage.bind(source);
+    const gauge = (name: string, help: string, pick: (s: ReturnType<typeof storage>) => number | null) =>
+      new Gauge({
+        name, help, registers,
+        collect() {
+          this.reset();
+          const v = safe(() => pick(storage()), null);
+          if (v !== null) this.set(v);
+        },
+      });
+    gauge('vigil_store_bytes_per_day', 'Bytes of events and crops the store gains per day, over the last day', (s) => s.bytes_per_day);
+    gauge('vigil_store_days_to_cap', 'Days until the store reaches retention.max_bytes at the current rate (0: at the cap, oldest deleted)', (s) => s.days_to_cap);
+    gauge('vigil_store_max_bytes', 'The store cap retention enforces (retention.max_bytes, resolved)', (s) => s.max_bytes);
+  }
   if (source.lastSeq) {
     const lastSeq = source.lastSeq.bind(source);
     new Gauge({

@@ -26,12 +26,12 @@ test('append assigns increasing seqs; crops live apart and come back under the a
 
   // The event row holds no base64 crop; the blob is in crops.
   const raw = db.prepare('SELECT json FROM events WHERE seq = ?').get(s1) as { json: string };
-  assert.ok(!raw.json.includes('image_jpeg') && !raw.json.includes(fr.crop.toString('base64').slice(0, 40)));
+  assert.ok(!raw.json.includes('image_jpeg') && !raw.json.includes(fr.crop!.toString('base64').slice(0, 40)));
   assert.deepEqual(store.crop(fr.event.pipeline_data.event_id), fr.crop);
 
   const back = store.get(lpr.event.pipeline_data.event_id)!;
   assert.equal(back.seq, s2);
-  assert.equal(back.jpeg, lpr.crop.toString('base64'));
+  assert.equal(back.jpeg, lpr.crop!.toString('base64'));
   assert.equal(back.image_jpeg, undefined);
   assert.deepEqual(validateEvent(back, { requireSeq: true }), []);
   assert.deepEqual({ ...back, seq: undefined }, { ...lpr.event, seq: undefined });

@@ -20,6 +20,11 @@ export interface RetentionOptions extends RetentionRule {
   intervalS?: number;
   /** Seconds between cheap size checks (page count only) (default 2). */
   checkIntervalS?: number;
+  /** Crops of events older than this many days are deleted; the events stay (without image). */
+  cropsMaxAgeDays?: number;
+  /** Called after each pass with the timestamp of the oldest event kept: tables that follow the
+   *  events (face captures) drop what is older. Returns how many rows went. */
+  pruneCompanions?: (oldestKeptMs: number) => number;
   /** SQL boolean over the events row aliased `e`; matching events are never deleted (e.g. face enrolments). */
   protectedSql?: string;
   /** Largest WAL file kept after a checkpoint, bytes (default 64 MiB). */
@@ -32,6 +37,8 @@ export interface RetentionOptions extends RetentionRule {
 /** What one pass did. */
 export interface RetentionResult {
   deleted: number;
+  /** Crops deleted by crops_max_age_days (their events kept). */
+  cropsDeleted?: number;
   bytesBefore: number;
   bytesAfter: number;
   /** The cap could not be met: what remains is protected events or other tables. */
@@ -72,8 +79,9 @@ export class Retention {
     this.log = log.child({ component: 'retention' });
     this.batch = Math.max(1, opts.batch ?? 500);
     this.protect = opts.protectedSql ? ` AND NOT (${opts.protectedSql})` : '';
-    // Trim to 90 % of the cap so a pass frees room for a while, not for one event.
-    this.lowWater = opts.maxBytes !== undefined ? Math.floor(opts.maxBytes * 0.9) : undefined;
+    // Trim to 93 % of the cap so a pass frees room for a while, not for one event, and the
+    // store stays within 10 % of its cap (page slack takes a little more than the rows' bytes).
+    this.lowWater = opts.maxBytes !== undefined ? Math.floor(opts.maxBytes * 0.93) : undefined;
     this.ensureIncrementalVacuum();
     db.pragma(`journal_size_limit = ${Math.trunc(opts.walLimitBytes ?? 64 * 1024 * 1024)}`);
     this.applyCap();
@@ -138,6 +146,8 @@ export class Retention {
         deleted += await this.deleteWhile('e.analytic_id = ?', [analytic], 'e.seq', () => bytes > rule.maxBytes!, pause, (freed) => (bytes -= freed), () => bytes - rule.maxBytes!);
       }
     }
+    let cropsDeleted = 0;
+    if (full && this.opts.cropsMaxAgeDays !== undefined) cropsDeleted = await this.deleteOldCrops(Date.now() - this.opts.cropsMaxAgeDays * 86_400_000, pause);
     let capUnreachable = false;
     if (this.lowWater !== undefined && usedBytes(this.db) > this.lowWater) {
       const excess = () => usedBytes(this.db) - this.lowWater!;
@@ -148,12 +158,22 @@ export class Retention {
         this.log.warn({ maxBytes: this.opts.maxBytes, usedBytes: usedBytes(this.db) }, 'retention cannot meet retention.max_bytes: the rest is protected events or other tables');
       }
     }
-    if (deleted > 0) {
+    let companions = 0;
+    if ((deleted > 0 || full) && this.opts.pruneCompanions) {
+      const row = this.db.prepare('SELECT min(timestamp) AS t FROM events').get() as { t: number | null };
+      try {
+        // No events at all: nothing to follow (a capture may be waiting for its event to be stored).
+        if (row.t !== null) companions = this.opts.pruneCompanions(row.t);
+      } catch (err) {
+        this.log.warn({ err }, 'pruning rows that follow the events failed');
+      }
+    }
+    if (deleted > 0 || cropsDeleted > 0 || companions > 0) {
       this.db.pragma('incremental_vacuum');
       this.applyCap();
     }
     if (full || deleted > 0) this.checkpoint();
-    return { deleted, bytesBefore, bytesAfter: fileBytes(this.db), ...(capUnreachable ? { capUnreachable } : {}) };
+    return { deleted, ...(cropsDeleted ? { cropsDeleted } : {}), bytesBefore, bytesAfter: fileBytes(this.db), ...(capUnreachable ? { capUnreachable } : {}) };
   }
 
   /** Age conditions: the global age for analytics without their own, and each analytic's own. */
@@ -204,6 +224,26 @@ export class Retention {
       deleteBatch(rows.map((r) => r.seq));
       total += rows.length;
       onFreed?.(rows.reduce((n, r) => n + r.bytes, 0));
+      await pause();
+    }
+    return total;
+  }
+
+  /** Deletes, oldest first and in batches, the crops of unprotected events older than `beforeMs`. */
+  private async deleteOldCrops(beforeMs: number, pause: () => Promise<void>): Promise<number> {
+    const pick = this.db.prepare(
+      `SELECT c.seq FROM crops c JOIN events e ON e.seq = c.seq WHERE e.timestamp < ?${this.protect} ORDER BY c.seq LIMIT ${this.batch}`,
+    );
+    const del = this.db.prepare('DELETE FROM crops WHERE seq = ?');
+    const deleteBatch = this.db.transaction((seqs: number[]) => {
+      for (const s of seqs) del.run(s);
+    });
+    let total = 0;
+    for (;;) {
+      const seqs = (pick.all(beforeMs) as { seq: number }[]).map((r) => r.seq);
+      if (seqs.length === 0) break;
+      deleteBatch(seqs);
+      total += seqs.length;
       await pause();
     }
     return total;

@@ -61,6 +61,19 @@ function card(h, status) {
   );
 }
 
+function mb(n) {
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+/** Store size, cap, growth per day and days left before the cap. */
+function storeText(st) {
+  if (!st) return '';
+  const parts = [`Store ${mb(st.size_bytes ?? 0)}${st.max_bytes ? ` of ${mb(st.max_bytes)}` : ' (no cap)'}`];
+  if (typeof st.bytes_per_day === 'number') parts.push(`${mb(st.bytes_per_day)}/day`);
+  if (typeof st.days_to_cap === 'number') parts.push(st.days_to_cap > 0 ? `${st.days_to_cap} days to the cap` : 'at the cap (oldest deleted)');
+  return parts.join(' · ');
+}
+
 async function act(id, action) {
   if (action === 'remove' && !confirm(`Remove stream ${id}?`)) return;
   try {
@@ -112,6 +125,8 @@ function render(status) {
   const counts = {};
   for (const s of streams) counts[s.state] = (counts[s.state] ?? 0) + 1;
   $('#health-summary').textContent = `${streams.length} stream(s): ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')} · uptime ${Math.round(status.uptime_s)} s · v${status.version}`;
+  const store = $('#store-summary');
+  if (store) store.textContent = storeText(status.store);
   $('#health').replaceChildren(
     ...(streams.length ? streams.map((h) => card(h, status)) : [note('No streams yet. Add one below (admin), in vigil.yaml (streams:) or with `vigil stream add ID URL`.')]),
   );
