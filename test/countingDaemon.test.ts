@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { PEOPLE_CROSSINGS, peopleCrossingClip } from './helpers/clips.js';
 import { startDaemon, waitFor } from './helpers/daemon.js';
@@ -48,7 +48,8 @@ test('people counting through the real daemon: exact crossings, counters kept ac
   const stored = { in: all.filter((e) => (e.pipeline_data as Record<string, unknown>).in_out === 'in').length, out: all.filter((e) => (e.pipeline_data as Record<string, unknown>).in_out === 'out').length };
 
   // Restart on the same data dir with the stream switched off: the counters are what was counted.
-  const d2 = await startDaemon({ dataDir, config: { streams: [{ ...stream, enabled: false }] } }, t);
+  // API streams may read files only inside sources.file_dirs (the built clip's folder).
+  const d2 = await startDaemon({ dataDir, config: { streams: [{ ...stream, enabled: false }], sources: { file_dirs: [dirname(stream.url)] } } }, t);
   const counts = await d2.api<{ counters: Counter[] }>('GET', '/api/counts');
   assert.equal(counts.status, 200);
   assert.deepEqual(counts.json.counters.map((c) => [c.streamId, c.analytic, c.kind, c.name, c.in, c.out]), [['hall', 'people-counting', 'line', 'mid', stored.in, stored.out]]);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import WebSocket from 'ws';
 import { launchBrowser, openPage, screenshot, signIn } from './helpers/browser.js';
 import { startDaemon } from './helpers/daemon.js';
-import { mediaPath } from './helpers/paths.js';
+import { mediaDir, mediaPath } from './helpers/paths.js';
 
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -31,7 +31,8 @@ async function metricsUntil(url: string, ok: (m: { viewers: number; sent: number
 }
 
 test('live view per camera, lines and zones drawn on a snapshot by an admin, read-only for a viewer', async (t) => {
-  const daemon = await startDaemon({}, t);
+  // API streams may read files only inside sources.file_dirs.
+  const daemon = await startDaemon({ config: { sources: { file_dirs: [mediaDir()] } } }, t);
   const added = await daemon.api('POST', '/api/streams', { id: 'street', name: 'Street', url: mediaPath('video_street_pedestrians_640x360.mp4'), fps: 2, analytics: [] });
   assert.equal(added.status, 201, JSON.stringify(added.json));
 
