@@ -12,7 +12,7 @@ interface StreamRow {
   health?: { state?: string; fps?: number; reconnects?: number; since?: number; lastError?: { code: string; message: string } };
 }
 
-/** `vigil stream add|ls|rm|enable|disable|restart`: changes apply live, without a restart. */
+/** `vigil stream add|set|ls|rm|enable|disable|restart`: changes apply live, without a restart. */
 export function registerStreamCommands(program: Command, client: () => ApiClient): void {
   const stream = program.command('stream').alias('streams').description('manage camera streams (applied live)');
 
@@ -38,6 +38,29 @@ export function registerStreamCommands(program: Command, client: () => ApiClient
       if (o.disabled) body.enabled = false;
       const { stream: res } = await client().post<{ stream: StreamRow }>('/api/streams', body);
       output(Boolean(o.json), res, () => `Added stream ${res.id} (${res.url}).`);
+    });
+
+  stream
+    .command('set <id> [url]')
+    .alias('edit')
+    .description('change settings of a stream added with `stream add` (restarts it); url: a new source')
+    .option('--name <name>', 'display name')
+    .option('--fps <n>', 'analytics frames per second', Number)
+    .option('--analytics <list>', 'comma list (replaces the current one; "" for none)')
+    .option('--transport <tcp|udp>', 'RTSP transport')
+    .option('--json', 'print JSON')
+    .action(async (id: string, url: string | undefined, o: Record<string, unknown>) => {
+      // The new URL is a positional as in `stream add`: `--url` is the daemon's address, read anywhere on the line.
+      const body: Record<string, unknown> = url === undefined ? {} : { url };
+      for (const key of ['name', 'fps', 'transport'] as const) if (o[key] !== undefined) body[key] = o[key];
+      if (typeof o.analytics === 'string') body.analytics = o.analytics.split(',').map((s) => s.trim()).filter(Boolean);
+      if (Object.keys(body).length === 0) {
+        process.stderr.write('Nothing to change: give a new URL or at least one of --name, --fps, --analytics, --transport.\n');
+        process.exitCode = 2;
+        return;
+      }
+      const { stream: res } = await client().put<{ stream: StreamRow }>(`/api/streams/${encodeURIComponent(id)}`, body);
+      output(Boolean(o.json), res, () => `Stream ${res.id} changed (fps ${res.fps ?? '?'}, analytics ${(res.analytics ?? []).join(',') || 'none'}); restarting.`);
     });
 
   stream

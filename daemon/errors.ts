@@ -20,6 +20,7 @@ export const ERRORS = {
   VIGIL_ERR_STREAM_SOURCE_POLICY: 'This kind of stream source is not allowed here: see the sources section of the config.',
   VIGIL_ERR_STREAM_EXISTS: 'A stream with this id already exists.',
   VIGIL_ERR_STREAM_UNKNOWN: 'No stream with this id.',
+  VIGIL_ERR_STREAM_CONFIG_OWNED: 'This stream is defined in the config file: change it there and reload.',
   VIGIL_ERR_STREAM_URL: 'The stream URL is not valid.',
   VIGIL_ERR_MODEL_MISSING: 'The model file is missing and could not be fetched.',
   VIGIL_ERR_MODEL_HASH: 'The model file does not match its pinned sha256.',

@@ -177,9 +177,37 @@ export class StreamRegistry implements StreamControl {
     return this.view(entry.id);
   }
 
+  /**
+   * Changes an API stream's settings live: the given keys replace the stored ones (null drops one),
+   * the result is checked as a new stream would be, then the stream restarts with it.
+   */
+  async update(id: string, patch: Record<string, unknown>): Promise<StreamView> {
+    if (patch.id !== undefined && patch.id !== id) {
+      throw new VigilError('VIGIL_ERR_BAD_REQUEST', `A stream's id cannot change ("${id}"): add a stream with the new id and remove this one.`);
+    }
+    if (this.fromConfig.has(id)) {
+      throw new VigilError('VIGIL_ERR_STREAM_CONFIG_OWNED', `Stream "${id}" is defined in the config file: change it there and reload (systemctl reload vigil).`);
+    }
+    const old = this.deps.store.get(id)?.config;
+    if (!old) throw new VigilError('VIGIL_ERR_STREAM_UNKNOWN', `No stream with id "${id}".`);
+    const changes = { ...patch };
+    // The URL as the API shows it (credentials masked) means "keep the stored one".
+    if (typeof changes.url === 'string' && changes.url.trim() === maskUrl(old.url)) delete changes.url;
+    const merged: Record<string, unknown> = { ...old, ...changes, id };
+    for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
+    const entry = checkStream(merged);
+    checkSourcePolicy(entry.url, this.policy());
+    StreamManager.normalize(toStreamConfig(entry));
+    await this.manager.remove(id);
+    await this.run(entry);
+    this.deps.store.upsert(entry);
+    this.log.info({ stream: id, url: maskUrl(entry.url), keys: Object.keys(changes) }, 'stream changed: restarted');
+    return this.view(id);
+  }
+
   async remove(id: string): Promise<void> {
     if (this.fromConfig.has(id)) {
-      throw new VigilError('VIGIL_ERR_BAD_REQUEST', `Stream "${id}" is defined in the config file: remove it there and reload (systemctl reload vigil), or disable it.`);
+      throw new VigilError('VIGIL_ERR_STREAM_CONFIG_OWNED', `Stream "${id}" is defined in the config file: remove it there and reload (systemctl reload vigil), or disable it.`);
     }
     if (!this.deps.store.remove(id)) throw new VigilError('VIGIL_ERR_STREAM_UNKNOWN', `No stream with id "${id}".`);
     await this.manager.remove(id);

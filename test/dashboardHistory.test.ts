@@ -31,8 +31,13 @@ async function setup(t: { after(fn: () => unknown): void }) {
   const h = await startHarness();
   t.after(() => h.close());
   const streams = new StreamStore(h.db);
+  const puts: Record<string, unknown>[] = [];
+  type Cfg = { id: string; url: string; fps?: number; analytics?: string[]; name?: string };
   const control: StreamControl = {
-    list: () => streams.list().map((s) => ({ id: s.id, url: s.config.url, enabled: s.enabled })),
+    list: () => streams.list().map((s) => {
+      const c = s.config as Cfg;
+      return { id: s.id, url: c.url, name: c.name, fps: c.fps, analytics: c.analytics ?? [], enabled: s.enabled, origin: 'api' };
+    }),
     add: (cfg) => {
       const c = cfg as { id?: unknown; url?: unknown };
       if (typeof c.id !== 'string' || typeof c.url !== 'string') throw new VigilError('VIGIL_ERR_BAD_REQUEST', 'A stream needs a string id and url');
@@ -43,6 +48,15 @@ async function setup(t: { after(fn: () => unknown): void }) {
       if (!streams.remove(id)) throw new VigilError('VIGIL_ERR_STREAM_UNKNOWN', `No stream with id "${id}"`);
     },
     setEnabled: (id, on) => streams.setEnabled(id, on).config,
+    // What the dashboard sends is recorded; keys replace stored ones, null drops one (as the registry does).
+    update: (id, patch) => {
+      puts.push(patch);
+      const old = streams.get(id);
+      if (!old) throw new VigilError('VIGIL_ERR_STREAM_UNKNOWN', `No stream with id "${id}"`);
+      const next: Record<string, unknown> = { ...(old.config as object), ...patch };
+      for (const [k, v] of Object.entries(next)) if (v === null) delete next[k];
+      return streams.upsert(next as { id: string }, old.enabled).config;
+    },
   };
   registerAdminRoutes(h.server.routes, {
     streams: control,
@@ -71,11 +85,11 @@ async function setup(t: { after(fn: () => unknown): void }) {
     if (name) Object.assign(event.pipeline_data, { name, person_id: name.toLowerCase() });
     seeded.push({ seq: h.emit(event, crop), ts, analytic, stream, plate, name });
   }
-  return { h, seeded, start };
+  return { h, seeded, start, streams, puts };
 }
 
 test('dashboard history, event view, stream editing and roles', async (t) => {
-  const { h, seeded, start } = await setup(t);
+  const { h, seeded, start, streams, puts } = await setup(t);
   const browser = await launchBrowser(t);
   const { page, errors } = await openPage(browser);
   const cards = page.locator('#history li.card.event');
@@ -166,7 +180,7 @@ test('dashboard history, event view, stream editing and roles', async (t) => {
     assert.deepEqual(csv.slice(1).map((l) => Number(l.split(',')[0])), ada.map((s) => s.seq).reverse());
   });
 
-  await t.test('an admin adds, disables and removes a stream', async () => {
+  await t.test('an admin adds, edits, disables and removes a stream', async () => {
     await page.click('#nav a[data-page="health"]');
     await page.locator('#health .note').filter({ hasText: 'No streams yet' }).waitFor();
     await page.fill('#stream-form input[name=id]', 'yard');
@@ -177,6 +191,29 @@ test('dashboard history, event view, stream editing and roles', async (t) => {
     await card.waitFor();
     const stored = await (await fetch(`${h.url}/api/streams`, { headers: { authorization: `Bearer ${ADMIN}` } })).json() as { streams: { id: string; url: string }[] };
     assert.equal(stored.streams.find((s) => s.id === 'yard')?.url, 'rtsp://***:***@192.0.2.7/live', 'stored, password masked in the answer');
+
+    // Edit: the form opens on the stored settings, id fixed, URL masked; fps and analytics change.
+    await card.locator('button[data-action="edit"]').click();
+    await page.waitForFunction(() => document.querySelector('#stream-form input[name=id]')?.readOnly === true);
+    assert.equal(await page.inputValue('#stream-form input[name=id]'), 'yard');
+    assert.equal(await page.inputValue('#stream-form input[name=url]'), 'rtsp://***:***@192.0.2.7/live');
+    assert.equal(await page.isChecked('#stream-form input[value="people-counting"]'), true);
+    assert.match(await page.locator('#stream-form-title').innerText(), /Edit stream yard/);
+    await page.fill('#stream-form input[name=fps]', '7');
+    await page.uncheck('#stream-form input[value="people-counting"]');
+    await page.check('#stream-form input[value="crowd-estimation"]');
+    await page.fill('#stream-form input[name=name]', 'Back yard');
+    await screenshot(page, 'dashboard-stream-edit');
+    await page.click('#stream-form button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#stream-form-title')?.textContent === 'Add a stream');
+    const edited = await (await fetch(`${h.url}/api/streams`, { headers: { authorization: `Bearer ${ADMIN}` } })).json() as { streams: { id: string; fps: number; analytics: string[]; name: string }[] };
+    const yard = edited.streams.find((s) => s.id === 'yard')!;
+    assert.deepEqual([yard.fps, yard.analytics, yard.name], [7, ['crowd-estimation'], 'Back yard'], 'the API shows the edited values');
+    assert.equal(puts.length, 1);
+    assert.ok(!('url' in puts[0]!), 'a URL left masked is not sent');
+    assert.equal(streams.get('yard')!.config.url, 'rtsp://cam:secret@192.0.2.7/live', 'the stored credentials are kept');
+    assert.equal(await page.locator('#stream-form input[name=id]').evaluate((e: any) => e.readOnly), false, 'the form adds again');
+
     await card.locator('button[data-action="disable"]').click();
     await page.locator('#health .card.stream[data-stream="yard"][data-state="disabled"]').waitFor();
     await screenshot(page, 'dashboard-streams-admin');
@@ -186,17 +223,23 @@ test('dashboard history, event view, stream editing and roles', async (t) => {
   });
 
   await t.test('a viewer sees no admin control, and the API refuses it anyway', async () => {
+    streams.upsert({ id: 'porch', url: 'rtsp://192.0.2.8/live' });
     const viewer = await openPage(browser);
     await signIn(viewer.page, h.url, TOKEN);
     await viewer.page.locator('#nav').waitFor();
     await viewer.page.click('#nav a[data-page="health"]');
-    await viewer.page.locator('#health .note').waitFor();
+    await viewer.page.locator('#health .card.stream[data-stream="porch"]').waitFor();
+    assert.equal(await viewer.page.locator('#health .card.stream button[data-action="edit"]').count(), 1, 'the card has its Edit control in the page');
+    assert.equal(await viewer.page.locator('#health .card.stream button[data-action="edit"]').isVisible(), false, 'a viewer does not see Edit');
     const shown = await viewer.page.evaluate(() => [...document.querySelectorAll('.admin-only')].filter((e: any) => getComputedStyle(e).display !== 'none').length);
     assert.equal(shown, 0, 'no admin control is displayed to a viewer');
     assert.ok(await viewer.page.locator('.admin-only').count() >= 3, 'the check looked at real controls');
     await screenshot(viewer.page, 'dashboard-streams-viewer');
     const refused = await fetch(`${h.url}/api/streams`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"id":"x","url":"rtsp://192.0.2.1/"}' });
     assert.equal(refused.status, 401);
+    const edit = await fetch(`${h.url}/api/streams/porch`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"fps":9}' });
+    assert.equal(edit.status, 401, 'a viewer cannot edit a stream');
+    assert.equal(streams.get('porch')!.config.fps, undefined);
     assert.deepEqual(viewer.errors, []);
   });
 

@@ -10,6 +10,11 @@ export interface StreamControl {
   list(): unknown[] | Promise<unknown[]>;
   /** Adds and starts a stream from a config object (validated by the implementation); returns its health or config. */
   add(cfg: unknown): unknown | Promise<unknown>;
+  /**
+   * Changes an API stream's settings (the given keys replace the stored ones) and restarts it;
+   * VIGIL_ERR_STREAM_UNKNOWN / _CONFIG_OWNED / _SOURCE_POLICY / VIGIL_ERR_BAD_REQUEST.
+   */
+  update?(id: string, patch: Record<string, unknown>): unknown | Promise<unknown>;
   /** Stops and forgets a stream; VIGIL_ERR_STREAM_UNKNOWN when there is none. */
   remove(id: string): void | Promise<void>;
   /** Turns a stream on or off; VIGIL_ERR_STREAM_UNKNOWN when there is none. */
@@ -50,6 +55,18 @@ export function registerAdminRoutes(routes: RouteRegistry, deps: AdminRouteDeps)
       if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) throw new VigilError('VIGIL_ERR_BAD_REQUEST', 'The body must be a stream config object: {"id","url",...}');
       const added = await deps.streams.add(cfg);
       return { status: 201, json: { stream: maskDeep(added ?? null) } };
+    },
+    { maxBody: 64 * 1024 },
+  );
+  routes.route(
+    'PUT',
+    '/api/streams/:id',
+    async (req) => {
+      if (!deps.streams.update) throw new VigilError('VIGIL_ERR_NOT_FOUND', 'Editing streams is not available here.');
+      const patch = jsonBody(req);
+      if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw new VigilError('VIGIL_ERR_BAD_REQUEST', 'The body must be an object of stream settings to change: {"fps":5,...}');
+      const updated = await deps.streams.update(req.params.id!, patch as Record<string, unknown>);
+      return { json: { stream: maskDeep(updated ?? null) } };
     },
     { maxBody: 64 * 1024 },
   );

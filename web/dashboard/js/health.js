@@ -56,6 +56,7 @@ function card(h, status) {
       h.state === 'disabled'
         ? el('button', { class: 'small', 'data-action': 'enable', onclick: () => act(h.id, 'enable') }, 'Enable')
         : el('button', { class: 'secondary small', 'data-action': 'disable', onclick: () => act(h.id, 'disable') }, 'Disable'),
+      el('button', { class: 'secondary small', 'data-action': 'edit', onclick: () => void edit(h.id) }, 'Edit'),
       el('button', { class: 'danger small', 'data-action': 'remove', onclick: () => act(h.id, 'remove') }, 'Remove'),
     ),
   );
@@ -86,17 +87,72 @@ async function act(id, action) {
   await refresh();
 }
 
-async function addStream(e) {
+// The stream being edited in the form (null: the form adds) and its URL as shown, masked.
+let editing = null;
+
+/** Opens the add form on a stream's stored settings; saving sends only what PUT needs. */
+async function edit(id) {
+  let s;
+  try {
+    s = (await api('/api/streams')).streams.find((x) => x.id === id);
+  } catch (err) {
+    toast(`${err.code}: ${err.message}`, 'error');
+    return;
+  }
+  if (!s) return toast(`Stream ${id} is gone`, 'error');
+  if (s.origin === 'config') return toast(`Stream ${id} is defined in the config file: change it there and reload.`, 'error');
+  const f = $('#stream-form');
+  editing = { id, url: s.url };
+  f.elements.id.value = id;
+  f.elements.id.readOnly = true;
+  f.elements.name.value = s.name ?? '';
+  f.elements.url.value = s.url;
+  f.elements.fps.value = s.fps ?? '';
+  for (const c of f.querySelectorAll('input[name=analytics]')) c.checked = (s.analytics ?? []).includes(c.value);
+  $('#stream-form-title').textContent = `Edit stream ${id}`;
+  $('#stream-submit').textContent = 'Save changes';
+  $('#stream-cancel').hidden = false;
+  f.scrollIntoView({ block: 'nearest' });
+  f.elements.url.focus();
+}
+
+function resetForm() {
+  const f = $('#stream-form');
+  editing = null;
+  f.reset();
+  f.elements.id.readOnly = false;
+  $('#stream-form-title').textContent = 'Add a stream';
+  $('#stream-submit').textContent = 'Add stream';
+  $('#stream-cancel').hidden = true;
+}
+
+async function saveStream(e) {
   e.preventDefault();
   const f = e.target;
-  const body = { id: f.elements.id.value.trim(), url: f.elements.url.value.trim() };
-  if (f.elements.name.value.trim()) body.name = f.elements.name.value.trim();
-  if (f.elements.fps.value) body.fps = Number(f.elements.fps.value);
-  body.analytics = [...f.querySelectorAll('input[name=analytics]:checked')].map((c) => c.value);
+  const url = f.elements.url.value.trim();
+  const name = f.elements.name.value.trim();
+  const analytics = [...f.querySelectorAll('input[name=analytics]:checked')].map((c) => c.value);
+  const fps = f.elements.fps.value ? Number(f.elements.fps.value) : undefined;
   try {
-    await api('/api/streams', { method: 'POST', json: body });
-    toast(`Stream ${body.id} added`);
-    f.reset();
+    if (editing) {
+      const id = editing.id;
+      const body = { analytics, name: name || null };
+      if (fps !== undefined) body.fps = fps;
+      // Left as shown (masked): keep the stored URL and its credentials.
+      if (url !== editing.url) {
+        if (url.includes('***')) return toast('Type the whole URL with its credentials, or leave it as shown to keep it.', 'error');
+        body.url = url;
+      }
+      await api(`/api/streams/${encodeURIComponent(id)}`, { method: 'PUT', json: body });
+      toast(`Stream ${id} changed: restarting`);
+    } else {
+      const body = { id: f.elements.id.value.trim(), url, analytics };
+      if (name) body.name = name;
+      if (fps !== undefined) body.fps = fps;
+      await api('/api/streams', { method: 'POST', json: body });
+      toast(`Stream ${body.id} added`);
+    }
+    resetForm();
   } catch (err) {
     toast(`${err.code}: ${err.message}`, 'error');
   }
@@ -104,7 +160,8 @@ async function addStream(e) {
 }
 
 export function init() {
-  $('#stream-form').addEventListener('submit', (e) => void addStream(e));
+  $('#stream-form').addEventListener('submit', (e) => void saveStream(e));
+  $('#stream-cancel').addEventListener('click', resetForm);
 }
 
 async function refresh() {
