@@ -68,7 +68,7 @@ test('with a small max_bytes the store stays at the cap (±10 %) while events fl
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /Store: [\d.]+ [KM]B of 2\.1 MB, [\d.]+ [KMG]B\/day, at the cap: oldest events deleted \(the cap holds [\d.]+ days\)/);
   const metrics = await (await fetch(new URL('/metrics', d.url), { headers: { authorization: `Bearer ${d.token}` } })).text();
-  assert.match(metrics, /^vigil_store_days_to_cap 0$/m);
+  assert.match(metrics, /^vigil_store_seconds_to_cap 0$/m);
   assert.match(metrics, new RegExp(`^vigil_store_max_bytes ${CAP}$`, 'm'));
   assert.match(metrics, /^vigil_store_bytes_per_day [1-9]\d*$/m);
 });

@@ -237,7 +237,8 @@ export function createMetrics(source: MetricsSource): Metrics {
         },
       });
     gauge('vigil_store_bytes_per_day', 'Bytes of events and crops the store gains per day, over the last day', (s) => s.bytes_per_day);
-    gauge('vigil_store_days_to_cap', 'Days until the store reaches retention.max_bytes at the current rate (0: at the cap, oldest deleted)', (s) => s.days_to_cap);
+    // Seconds, not days: Prometheus base units (promtool check metrics).
+    gauge('vigil_store_seconds_to_cap', 'Seconds until the store reaches retention.max_bytes at the current rate (0: at the cap, oldest deleted)', (s) => (s.days_to_cap === null ? null : Math.round(s.days_to_cap * 86_400)));
     gauge('vigil_store_max_bytes', 'The store cap retention enforces (retention.max_bytes, resolved)', (s) => s.max_bytes);
   }
   if (source.lastSeq) {
