@@ -46,6 +46,24 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     log.info('SIGHUP during start-up: the config is re-read once the daemon runs');
   };
   process.on('SIGHUP', early);
+  // TERM/INT are handled from the first moment: during start-up their default action would kill
+  // the process mid-way (no clean stop, no "stopped"). The stop then runs once start-up ends.
+  let running: Daemon | undefined; // set once start-up has ended
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, running ? 'stopping' : 'stopping once start-up ends');
+    systemd.stopping();
+    const hardExit = setTimeout(() => {
+      log.error('shutdown took longer than 10 s: exiting anyway');
+      process.exit(1);
+    }, HARD_EXIT_MS);
+    hardExit.unref();
+    if (running) stopStarted(running, log);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   let daemon: Daemon;
   try {
     daemon = await createDaemon(config, log, { configFile: opts.configFile });
@@ -56,33 +74,14 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     process.stderr.write(`${e.line()}\n`);
     process.exit(1);
   }
+  running = daemon;
+  if (stopping) {
+    stopStarted(daemon, log);
+    return;
+  }
   systemd.ready(`${daemon.streamCount()} stream(s), listening on ${daemon.address()}`);
   systemd.startWatchdog(() => daemon.healthy());
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    systemd.stopping();
-    const hardExit = setTimeout(() => {
-      log.error('shutdown took longer than 10 s: exiting anyway');
-      process.exit(1);
-    }, HARD_EXIT_MS);
-    hardExit.unref();
-    daemon
-      .stop()
-      .then(() => {
-        log.info('stopped');
-        process.exit(0);
-      })
-      .catch((err: unknown) => {
-        log.error({ err }, 'error while stopping');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
   process.off('SIGHUP', early);
   process.on('SIGHUP', () => {
     void reload(daemon, opts, log);
@@ -90,6 +89,20 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   if (pendingHup) void reload(daemon, opts, log);
   // A listener's failure is logged with its context, never fatal (DESIGN.md section 3.5).
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
+}
+
+/** Stops a started daemon and exits: 0 once every part stopped, 1 when stopping failed. */
+function stopStarted(daemon: Daemon, log: Logger): void {
+  daemon
+    .stop()
+    .then(() => {
+      log.info('stopped');
+      process.exit(0);
+    })
+    .catch((err: unknown) => {
+      log.error({ err }, 'error while stopping');
+      process.exit(1);
+    });
 }
 
 async function reload(daemon: Daemon, opts: RunOptions, log: Logger): Promise<void> {

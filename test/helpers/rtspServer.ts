@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -30,6 +30,13 @@ export interface RtspServer {
   freeze(): void;
   /** SIGCONT after freeze(). */
   thaw(): void;
+  /**
+   * SIGSTOP the publishers behind a file source: the server keeps every session (RTCP still
+   * flows) but no frame arrives, as when the camera behind a relay stops. Needs a `file` source.
+   */
+  pausePublishers(): void;
+  /** SIGCONT after pausePublishers(). */
+  resumePublishers(): void;
   /** Kill (if running) and start again on the same port; resolves when it listens. */
   restart(): Promise<void>;
   /** Stop for good (idempotent). Also registered with t.after when a test context is given. */
@@ -114,6 +121,14 @@ function launch(opts: RtspServerOptions, port: number): Promise<{ child: ChildPr
 }
 
 /** Starts the test RTSP server and waits until it listens; pass the test context `t` to stop it after the test. */
+/** Signals the server's publisher processes (its direct children: one ffmpeg per mount). */
+function signalPublishers(child: ChildProcess, signal: NodeJS.Signals): void {
+  const r = child.pid === undefined ? undefined : spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' });
+  const pids = (r?.stdout ?? '').split('\n').filter(Boolean).map(Number);
+  if (pids.length === 0) throw new Error('the RTSP test server has no publisher (only a file source has one)');
+  for (const pid of pids) process.kill(pid, signal);
+}
+
 export async function startRtspServer(opts: RtspServerOptions, t?: TestContextLike): Promise<RtspServer> {
   let { child, port } = await launch(opts, opts.port ?? 0);
   let stopped = false;
@@ -147,6 +162,12 @@ export async function startRtspServer(opts: RtspServerOptions, t?: TestContextLi
     },
     thaw() {
       if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGCONT');
+    },
+    pausePublishers() {
+      signalPublishers(child, 'SIGSTOP');
+    },
+    resumePublishers() {
+      signalPublishers(child, 'SIGCONT');
     },
     async restart() {
       await kill();
