@@ -38,7 +38,7 @@ test('people counting through the real daemon: exact crossings, counters kept ac
   const line = sub.events().map((e) => e.pipeline_data as Record<string, unknown>).filter((p) => p.trigger === 'line');
   const seen = line.map((p) => `${p.in_out as string}:${p.direction as string}:${p.label as string}:${p.line as string}`);
   assert.deepEqual({ in: line.filter((p) => p.in_out === 'in').length, out: line.filter((p) => p.in_out === 'out').length }, PEOPLE_CROSSINGS, seen.join(' '));
-  // In the clip's order: redShirt Down, man Up, whiteCap Down, then adidas Down and orangeCap Up.
+  // In the clip's order: redShirt Down, man Up, whiteCap Down, then adidas Down and redShirt Up.
   assert.deepEqual(seen, ['in:Down:person:mid', 'out:Up:person:mid', 'in:Down:person:mid', 'in:Down:person:mid', 'out:Up:person:mid']);
   assert.equal(new Set(line.map((p) => p.track_id)).size, 5, 'five different tracks, one crossing each');
   for (const e of sub.events()) assert.equal(e.analytic_id, 'NFV4-PC');
