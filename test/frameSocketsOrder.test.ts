@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import uWS from 'uWebSockets.js';
+// The loader, not the package: on Node 22/24 without a native build the package's own fallback cannot serve sockets.
+import { uws as uWS } from '../daemon/server/uws/loadUws.js';
 import { analyzerRegistry, type FrameAnalyzer } from '../daemon/analytics/frameAnalyzers.js';
 import { silentLogger } from '../daemon/log.js';
 import { registerFrameSockets, type FrameSockets } from '../daemon/server/frameSockets/frameSockets.js';

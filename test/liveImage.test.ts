@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import uWS from 'uWebSockets.js';
+// The loader, not the package: on Node 22/24 without a native build the package's own fallback cannot serve sockets.
+import { uws as uWS } from '../daemon/server/uws/loadUws.js';
 import WebSocket from 'ws';
 import { silentLogger } from '../daemon/log.js';
 import { LiveFrameStore } from '../daemon/server/liveImage/liveFrameStore.js';

@@ -147,8 +147,10 @@ class FallbackResponse {
     this.msg.resume();
     return this;
   }
-  endWithoutBody(): this {
-    return this.end();
+  /** A HEAD answer: the length a GET would send, and no body (as uWS's endWithoutBody). */
+  endWithoutBody(reportedContentLength?: number, closeConnection = false): this {
+    if (reportedContentLength !== undefined && !this.upgrading) this.writeHeader('content-length', String(reportedContentLength));
+    return this.end(undefined, closeConnection);
   }
   tryEnd(chunk: RecognizedString, total: number): [boolean, boolean] {
     const b = toBuffer(chunk);
