@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { startDaemon, waitFor } from './helpers/daemon.js';
 import { mediaPath } from './helpers/paths.js';
 import { subscribe } from './helpers/subscriber.js';
+import { usedBytes } from './helpers/sqliteBytes.js';
 
 const DURATION_S = Number(process.env.EVENT_VOLUME_S ?? 75);
 /** What per-frame presence events cost this setup on an idle box (~560 events, ~4 MB a minute). */
@@ -56,18 +57,6 @@ function tableBytes(file: string): Record<string, number | string> {
     };
   } catch {
     return {};
-  } finally {
-    db.close();
-  }
-}
-
-/** Bytes the database holds (pages in use, WAL included), read through its own connection. */
-function usedBytes(file: string): number {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    const pages = db.pragma('page_count', { simple: true }) as number;
-    const free = db.pragma('freelist_count', { simple: true }) as number;
-    return (pages - free) * (db.pragma('page_size', { simple: true }) as number);
   } finally {
     db.close();
   }

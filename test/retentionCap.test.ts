@@ -5,23 +5,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { startDaemon, waitFor } from './helpers/daemon.js';
 import { mediaPath } from './helpers/paths.js';
 import { subscribe } from './helpers/subscriber.js';
+import { usedBytes } from './helpers/sqliteBytes.js';
 
 const CAP = 2 * 1024 * 1024;
-
-function usedBytes(file: string): number {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    const pages = db.pragma('page_count', { simple: true }) as number;
-    const free = db.pragma('freelist_count', { simple: true }) as number;
-    return (pages - free) * (db.pragma('page_size', { simple: true }) as number);
-  } finally {
-    db.close();
-  }
-}
 
 test('with a small max_bytes the store stays at the cap (±10 %) while events flow; the newest are kept', async (t) => {
   const d = await startDaemon({
