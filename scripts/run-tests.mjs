@@ -38,12 +38,15 @@ if (run('npx', ['tsc', '-p', 'tsconfig.json']) !== 0) {
 }
 
 const env = { VIGIL_TEST: '1' };
+// TAP as the log, and every failure listed again at the end of each phase (stderr).
+const reporters = ['--test-reporter=tap', '--test-reporter-destination=stdout',
+  `--test-reporter=${join(root, 'scripts/failures-reporter.mjs')}`, '--test-reporter-destination=stderr'];
 if (which !== 'integration' && unit.length) {
   console.log(`== unit tests (${unit.length} files)`);
-  failed = run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...unit], env) !== 0 || failed;
+  failed = run(process.execPath, ['--import', 'tsx', '--test', ...reporters, '--test-concurrency=2', '--test-timeout=300000', ...unit], env) !== 0 || failed;
 }
 if (which !== 'unit' && integration.length) {
   console.log(`== integration tests (${integration.length} files)`);
-  failed = run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=600000', ...integration], env) !== 0 || failed;
+  failed = run(process.execPath, ['--import', 'tsx', '--test', ...reporters, '--test-concurrency=1', '--test-timeout=600000', ...integration], env) !== 0 || failed;
 }
 process.exit(failed ? 1 : 0);

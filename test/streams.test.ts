@@ -139,7 +139,7 @@ test('RTSP: frames at the configured fps and size; kill, restart, freeze and tha
 });
 
 test('wrong RTSP password: VIGIL_ERR_STREAM_AUTH, a clear message, no password anywhere in health', async (t) => {
-  const srv = await startRtspServer({ source: { pattern: 'ball' }, mounts: ['/cam'], user: 'viewer', password: 'right-pass' }, t);
+  const srv = await startRtspServer({ source: { pattern: 'ball' }, mounts: ['/cam', '/udp'], user: 'viewer', password: 'right-pass' }, t);
   const { m, waitFor } = harness(t);
   m.add({ id: 'auth', url: srv.url('/cam', { user: 'viewer', password: 'Wr0ngPa55' }), ...fast });
   m.add({ id: 'ok', url: srv.url('/cam'), ...fast });
@@ -151,8 +151,10 @@ test('wrong RTSP password: VIGIL_ERR_STREAM_AUTH, a clear message, no password a
   assert.doesNotMatch(json, /Wr0ngPa55|right-pass/);
   assert.match(h.url, /^rtsp:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/cam$/);
   await waitFor('ok', (x) => x.state === 'running', 'the right password plays');
-  // The same camera over RTP/UDP.
-  m.add({ id: 'udp', url: srv.url('/cam'), transport: 'udp', ...fast });
+  // The same camera over RTP/UDP, on a mount of its own: the wrong-password retries, stopped first,
+  // must not race the test server's shared media while it sets up the UDP session.
+  await m.remove('auth');
+  m.add({ id: 'udp', url: srv.url('/udp'), transport: 'udp', ...fast });
   const udp = await waitFor('udp', (x) => x.state === 'running', 'running over UDP');
   assert.deepEqual([udp.width, udp.height], [640, 360]);
 });

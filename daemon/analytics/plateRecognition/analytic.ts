@@ -7,7 +7,7 @@ import { ByteTracker, type ByteTrackerOptions } from '../tracker/byteTracker.js'
 import type { Observation, StreamAnalytic } from '../types.js';
 import { DedupWindow, KnownPlates, type KnownPlate } from './knownPlates.js';
 import type { PlateReader } from './reader.js';
-import { PlateVote } from './vote.js';
+import { PlateVote, type VoteRead } from './vote.js';
 
 /** Per-stream options of `plate-recognition` (config), with defaults. */
 export interface PlateRecognitionOptions {
@@ -30,6 +30,8 @@ export interface PlateRecognitionOptions {
 /** Vote state of one tracked vehicle. */
 interface TrackState {
   vote: PlateVote;
+  /** The reads voted so far, kept so that a later track of the same vehicle can take them over. */
+  reads: VoteRead[];
   attempts: number;
   announced: boolean;
   label: string;
@@ -67,6 +69,11 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
   // Few samples per second at most: new tracks after one hit, and a generous buffer.
   const tracker = new ByteTracker({ minHits: 1, maxLostMs: 2000, ...opts.tracker });
   const states = new Map<number, TrackState>();
+  // Ended tracks too weak to announce (below the agreement bar, or no direction yet), by plate:
+  // a vehicle whose track broke (occlusion, a slow frame, an ID switch) usually reappears as a
+  // new track within moments; that track takes the reads over, so one event carries the plate
+  // and its path, and the fragment does not hold the dedup window with an empty direction.
+  const parked = new Map<string, { id: number; st: TrackState; endedAt: number }>();
   let streamId = '';
   let lastTs = 0;
 
@@ -105,6 +112,23 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
     };
   }
 
+  function park(id: number, st: TrackState, text: string, ts: number): void {
+    const p = parked.get(text);
+    if (!p) parked.set(text, { id, st, endedAt: ts });
+    else for (const r of st.reads) { p.st.vote.add(r); p.st.reads.push(r); }
+  }
+
+  /** A live track now reading a parked plate takes over its reads (its own path gives the direction). */
+  function adoptParked(st: TrackState): void {
+    const text = parked.size ? st.vote.result()?.text : undefined;
+    const p = text === undefined ? undefined : parked.get(text);
+    if (!p) return;
+    parked.delete(text!);
+    for (const r of p.st.reads) { st.vote.add(r); st.reads.push(r); }
+    for (const [t, c] of p.st.plateTypes) st.plateTypes.set(t, (st.plateTypes.get(t) ?? 0) + c);
+    st.maxScore = Math.max(st.maxScore, p.st.maxScore);
+  }
+
   return {
     name: 'plate-recognition',
     async process(frame: Frame): Promise<Observation[]> {
@@ -122,7 +146,7 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
           const c = centre(tr.box);
           let st = states.get(tr.id);
           if (!st) {
-            st = { vote: new PlateVote(), attempts: 0, announced: false, label: det.label, maxScore: 0, first: c, last: c, width: 0, steps: [0, 0, 0, 0], bestConf: -1, crop: null, plateTypes: new Map() };
+            st = { vote: new PlateVote(), reads: [], attempts: 0, announced: false, label: det.label, maxScore: 0, first: c, last: c, width: 0, steps: [0, 0, 0, 0], bestConf: -1, crop: null, plateTypes: new Map() };
             states.set(tr.id, st);
           }
           stepVote(st.steps, st.last, c);
@@ -137,6 +161,8 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
             const read = await reader.readVehicle(frame, det, run);
             if (read && read.confidence >= minConf) {
               st.vote.add(read);
+              st.reads.push(read);
+              adoptParked(st);
               st.plateTypes.set(read.plate_type, (st.plateTypes.get(read.plate_type) ?? 0) + 1);
               if (read.confidence > st.bestConf) {
                 st.bestConf = read.confidence;
@@ -154,14 +180,24 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
             if (o) out.push(o);
           }
         }
-        // Tracks that ended: announce what their reads say, even below the agreement bar.
+        // Tracks that ended: announce what their reads say, even below the agreement bar; a weak
+        // one waits PARK_MS for a new track of the same plate first.
         for (const id of tracker.removedIds) {
           const st = states.get(id);
           states.delete(id);
-          if (st && !st.announced) {
+          if (!st || st.announced) continue;
+          const v = st.vote.result();
+          if (v && (v.agreeing < minAgreeing || !moved(st))) park(id, st, v.text, frame.timestamp);
+          else {
             const o = announce(id, st, frame.timestamp);
             if (o) out.push(o);
           }
+        }
+        for (const [text, p] of parked) {
+          if (frame.timestamp - p.endedAt < PARK_MS) continue;
+          parked.delete(text);
+          const o = announce(p.id, p.st, frame.timestamp);
+          if (o) out.push(o);
         }
         for (const id of [...states.keys()]) if (!tracker.all.some((t) => t.id === id)) states.delete(id);
       } catch (err) {
@@ -172,6 +208,11 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
     },
     flush(timestampMs = lastTs): Observation[] {
       const out: Observation[] = [];
+      for (const { id, st } of parked.values()) {
+        const o = announce(id, st, timestampMs);
+        if (o) out.push(o);
+      }
+      parked.clear();
       for (const [id, st] of states) {
         if (st.announced) continue;
         const o = announce(id, st, timestampMs);
@@ -182,12 +223,15 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
     },
     close(): void {
       states.clear();
+      parked.clear();
     },
   };
 }
 
 /** How long a stable read waits for motion before it is announced without a direction. */
 const STILL_MS = 2000;
+/** How long a weak ended track waits for a new track of the same plate before it is announced alone. */
+const PARK_MS = 3000;
 
 function moved(st: { first: [number, number]; last: [number, number]; width: number }): boolean {
   return Math.hypot(st.last[0] - st.first[0], st.last[1] - st.first[1]) >= Math.max(8, st.width / 4);

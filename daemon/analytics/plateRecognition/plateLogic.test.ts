@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { normalisePlate, resolveFormats } from './formats.js';
 import { PlateVote } from './vote.js';
 import { DedupWindow, KnownPlates } from './knownPlates.js';
-import { direction, majorityDirection, stepVote } from './analytic.js';
+import { createPlateRecognition, direction, majorityDirection, stepVote } from './analytic.js';
+import type { PlateReader } from './reader.js';
 import { warpQuad } from '../../vision/warp.js';
 import { isVigilError } from '../../errors.js';
 
@@ -65,4 +66,46 @@ test('direction is the majority of steps: one jump to another car cannot outvote
   assert.equal(majorityDirection(votes), 'Left');
   assert.equal(direction(path[0]!, path[path.length - 1]!), 'Right', 'first-to-last alone would say Right');
   assert.equal(majorityDirection([0, 0, 0, 0]), '');
+});
+
+/** A scripted reader: per frame index, the vehicle boxes it sees and the plate each one shows (or null). */
+function scriptedReader(script: Map<number, Array<{ x: number; plate: string | null }>>): PlateReader {
+  return {
+    async detectVehicles(f: { index: number }) {
+      return (script.get(f.index) ?? []).map((v) => ({ box: [v.x, 100, v.x + 200, 250], score: 0.9, label: 'car', classId: 2, plate: v.plate }));
+    },
+    async readVehicle(_f: unknown, det: { plate: string | null }) {
+      if (!det.plate) return null;
+      const r = read(det.plate);
+      return { ...r, text: det.plate, confidence: 0.9, box: [0, 0, 10, 10], plate_type: 'single', type: 'car', format: null, score: 0.9 };
+    },
+  } as unknown as PlateReader;
+}
+
+const frameAt = (index: number) => ({ streamId: 's', index, timestamp: 1_000_000 + index * 200, width: 640, height: 360, data: Buffer.alloc(640 * 360 * 3) });
+
+test('a broken track: the fragment\'s read waits, the new track of the same plate takes it over; one event, with its direction', async () => {
+  // A car seen for 2 frames barely moving (one read), gone for 3 s (its track ends), back as a new
+  // track far away, moving left, whose plate reads only twice: with the fragment's read, three agree.
+  const script = new Map<number, Array<{ x: number; plate: string | null }>>([
+    [0, [{ x: 300, plate: 'AB123CD' }]], [1, [{ x: 298, plate: null }]],
+    ...[16, 17, 18, 19, 20, 21].map((i): [number, Array<{ x: number; plate: string | null }>] => [i, [{ x: 440 - (i - 16) * 30, plate: i < 18 ? 'AB123CD' : null }]]),
+  ]);
+  const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
+  const events: Array<{ at: number; data: Record<string, unknown> }> = [];
+  for (let i = 0; i <= 60; i++) for (const e of await pr.process(frameAt(i) as never)) events.push({ at: i, data: e.data });
+  assert.equal(events.length, 1, JSON.stringify(events));
+  const [e] = events as [{ at: number; data: Record<string, unknown> }];
+  assert.deepEqual([e.data.plate_number, e.data.direction, e.data.reads], ['AB123CD', 'Left', 3]);
+  assert.ok(e.at <= 21, `announced while the car is in view (frame ${e.at}), not when its track ends`);
+});
+
+test('a weak fragment no track takes over is still announced, after the wait', async () => {
+  const script = new Map([[0, [{ x: 300, plate: 'XY987' }]], [1, [{ x: 299, plate: 'XY987' }]]]);
+  const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
+  const when: number[] = [];
+  for (let i = 0; i <= 60; i++) for (const e of await pr.process(frameAt(i) as never)) when.push(i);
+  assert.equal(when.length, 1, 'announced once');
+  // Lost after ~2 s (tracker), then parked 3 s: announced ~5 s (25 frames) after the last sighting.
+  assert.ok(when[0]! >= 20, `announced at frame ${when[0]}`);
 });

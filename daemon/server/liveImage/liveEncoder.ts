@@ -90,12 +90,19 @@ export class LiveEncoder {
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Boxes with label and track id, counting lines and zones, as one SVG of the output size. */
+/** Boxes with label and track id, then counting lines and zones over them, as one SVG of the output size. */
 export function overlaySvg(frame: LiveFrame, outW: number, outH: number): string {
   const s = outW / frame.image.width;
   const parts: string[] = [];
   const stroke = Math.max(2, Math.round(outW / 400));
   const font = Math.max(12, Math.round(outW / 60));
+  for (const d of frame.detections) {
+    const [x1, y1, x2, y2] = d.box.map((v) => v * s) as [number, number, number, number];
+    parts.push(`<rect x="${x1.toFixed(1)}" y="${y1.toFixed(1)}" width="${Math.max(1, x2 - x1).toFixed(1)}" height="${Math.max(1, y2 - y1).toFixed(1)}" fill="none" stroke="#30ff30" stroke-width="${stroke}"/>`);
+    const label = [d.label, d.trackId !== undefined ? `#${d.trackId}` : undefined].filter(Boolean).join(' ');
+    if (label) parts.push(`<text x="${x1.toFixed(1)}" y="${Math.max(font, y1 - 3).toFixed(1)}" fill="#30ff30" font-size="${font}" font-family="sans-serif">${esc(label)}</text>`);
+  }
+  // Counting lines and zones on top: a box edge lying along a line must not hide it.
   for (const z of frame.geometry.zones) {
     const pts = z.polygon.map(([x, y]) => `${(x * outW).toFixed(1)},${(y * outH).toFixed(1)}`).join(' ');
     parts.push(`<polygon points="${pts}" fill="#00a0ff" fill-opacity="0.15" stroke="#00a0ff" stroke-width="${stroke}"/>`);
@@ -107,12 +114,6 @@ export function overlaySvg(frame: LiveFrame, outW: number, outH: number): string
     parts.push(`<polyline points="${pts}" fill="none" stroke="#ffd000" stroke-width="${stroke * 1.5}"/>`);
     const [x, y] = l.points[0] ?? [0, 0];
     parts.push(`<text x="${(x * outW + 4).toFixed(1)}" y="${(y * outH - 4).toFixed(1)}" fill="#ffd000" font-size="${font}" font-family="sans-serif">${esc(l.name)}</text>`);
-  }
-  for (const d of frame.detections) {
-    const [x1, y1, x2, y2] = d.box.map((v) => v * s) as [number, number, number, number];
-    parts.push(`<rect x="${x1.toFixed(1)}" y="${y1.toFixed(1)}" width="${Math.max(1, x2 - x1).toFixed(1)}" height="${Math.max(1, y2 - y1).toFixed(1)}" fill="none" stroke="#30ff30" stroke-width="${stroke}"/>`);
-    const label = [d.label, d.trackId !== undefined ? `#${d.trackId}` : undefined].filter(Boolean).join(' ');
-    if (label) parts.push(`<text x="${x1.toFixed(1)}" y="${Math.max(font, y1 - 3).toFixed(1)}" fill="#30ff30" font-size="${font}" font-family="sans-serif">${esc(label)}</text>`);
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${outW}" height="${outH}">${parts.join('')}</svg>`;
 }
