@@ -18,7 +18,10 @@ function statCpuMs(path: string): number {
   }
 }
 
-/** Pids of every live descendant of `root`. */
+/** The competing load's pids: a child of the bench, but none of the product's CPU. */
+const notMeasured = new Set<number>();
+
+/** Pids of every live descendant of `root` (not the competing load). */
 function descendants(root: number): number[] {
   const parent = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
@@ -29,7 +32,7 @@ function descendants(root: number): number[] {
     } catch { /* gone */ }
   }
   const out: number[] = [];
-  const walk = (p: number): void => { for (const [c, pp] of parent) if (pp === p) { out.push(c); walk(c); } };
+  const walk = (p: number): void => { for (const [c, pp] of parent) if (pp === p && !notMeasured.has(c)) { out.push(c); walk(c); } };
   walk(root);
   return out;
 }
@@ -110,6 +113,7 @@ export function wantsFull(): boolean {
 /** Keeps one core busy in a separate process until stopped (a competing workload). */
 export function competingLoad(): { stop(): void } {
   const child: ChildProcess = spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
+  if (child.pid) notMeasured.add(child.pid);
   return { stop: () => { if (child.exitCode === null) child.kill('SIGKILL'); } };
 }
 
