@@ -85,7 +85,7 @@ export const configSchema = {
           properties: {
             max_subscribers: { type: 'integer', minimum: 1, default: 256 },
             max_subscribers_per_token: { type: 'integer', minimum: 1, default: 64 },
-            send_budget_bytes: { type: 'integer', minimum: 65536, default: 524288 },
+            send_budget_bytes: { type: 'integer', minimum: 65536, default: 262144 },
             send_budget_messages: { type: 'integer', minimum: 10, default: 2000 },
             max_lag_events: { type: 'integer', minimum: 1, default: 10000 },
             stuck_close_s: { type: 'number', exclusiveMinimum: 0, default: 60 },

@@ -95,6 +95,14 @@ describe('Latin crops with CCT', () => {
   });
 });
 
+test('a plate split at a dash whose second half the text detector misses is read whole (627·WWI, default formats)', async () => {
+  // The text detector boxes only "627"; the widened re-read of that short line finds "WWI" beside it.
+  const reader = await buildPlateReader(engine, join(dataDir, 'models'), DEFAULT_PLATE_MODELS);
+  const got = await reader.read(await readImageFile(mediaPath('plates_bench/us/car1.jpg')));
+  assert.equal(got[0]?.text, '627WWI', JSON.stringify(got.map((p) => p.text)));
+  assert.ok(!got.some((p) => p.text === '627W' || p.text === '627'), 'the half is not reported as a plate of its own');
+});
+
 test('a garbage image is VIGIL_ERR_INVALID_IMAGE', async () => {
   await assert.rejects(optIn.read({ width: 10, height: 10, data: Buffer.alloc(5) }), (e) => isVigilError(e) && e.code === 'VIGIL_ERR_INVALID_IMAGE');
 });

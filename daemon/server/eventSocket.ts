@@ -16,7 +16,7 @@ export interface EventSource {
 
 /** Tuning of the event socket; defaults suit a few dozen subscribers on a small box. */
 export interface EventSocketOptions {
-  /** Send budget: bytes queued for one subscriber above which live sending stops and it is marked behind (default 512 KiB). */
+  /** Send budget: bytes queued for one subscriber above which live sending stops and it is marked behind (default 256 KiB). */
   highWaterBytes?: number;
   /** Send budget in messages: sent while its queue never emptied, above which it is marked behind (default 2000). */
   highWaterMessages?: number;
@@ -84,10 +84,11 @@ export class EventSocketHub {
   private readonly chunk: number;
 
   constructor(private readonly source: EventSource, private readonly log: Logger, private readonly opts: EventSocketOptions = {}) {
-    // 512 KiB: what a stuck subscriber may cost in the daemon (100 stuck → ~50 MB). Above it a
+    // 256 KiB: what a stuck subscriber may cost in the daemon (100 stuck → ~25 MB queued; with
+    // 512 KiB the RSS of 100 stuck clients grew 67-114 MB against a 100 MB bound). Above it a
     // subscriber reads from the store instead (bench fanout: below 4 MiB, 200 subscribers of 20 KB
     // events fall back to store replay more often; still correct, a bit more CPU).
-    this.highWater = opts.highWaterBytes ?? 512 * 1024;
+    this.highWater = opts.highWaterBytes ?? 256 * 1024;
     this.highWaterMsgs = opts.highWaterMessages ?? 2000;
     this.idleMs = (opts.idleTimeoutS ?? 60) * 1000;
     this.maxLag = opts.maxLagEvents ?? 10_000;

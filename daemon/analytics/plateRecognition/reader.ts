@@ -150,6 +150,16 @@ export class PlateReader {
     for (const [i, region] of regions.entries()) {
       const r = await this.readRegion(img, region, run);
       if (r) { reads.push(r); order.set(r, { i, line: !!region.margins }); }
+      // A short line (`7555` of `R10 7555`, `627` of `627·WWI`) may be half of a plate split at a
+      // space or dash whose other half the text detector missed: read it again, widened. A longer
+      // read containing it that fits as well makes it a fragment (below).
+      if (r && region.margins && !region.double && r.text.length <= SHORT_READ) {
+        const wide = await this.readRegion(img, widened(region, img), run);
+        if (wide && wide.text.length > r.text.length && wide.text.includes(r.text) && rank(wide) >= rank(r)) {
+          reads.push(wide);
+          order.set(wide, { i, line: true });
+        }
+      }
     }
     // A plate detector's own ranking is kept (its best box is the vehicle's plate, not a neighbour's
     // plate read more confidently); text lines, which include badges and stickers, go by confidence.
@@ -236,6 +246,17 @@ function rank(r: PlateResult): number {
   if (r.format === null) return 0;
   if (r.corrections) return 1;
   return WEAK_FORMATS.has(r.format) ? 2 : 3;
+}
+
+/** Reads this short from a text line are re-read widened (most plate formats have 5 or more characters). */
+const SHORT_READ = 4;
+
+/** A text line grown by 1.5 × its height left and right, kept inside the image. */
+function widened(region: PlateRegion, img: RgbImage): PlateRegion {
+  const clamp = ([x, y]: readonly [number, number]): [number, number] => [Math.min(img.width - 1, Math.max(0, x)), Math.min(img.height - 1, Math.max(0, y))];
+  const q = expandQuad(region.corners ?? boxQuad(region.box), 1.5, 0).map(clamp) as Quad;
+  const xs = q.map((p) => p[0]), ys = q.map((p) => p[1]);
+  return { ...region, corners: q, box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)] };
 }
 
 /** A read whose text is part of a longer, as well ranked read over the same place (a plate split at a space). */
