@@ -2,40 +2,13 @@
 // from the store after restart, the file must pass integrity_check, and seqs must never be reused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { openDatabase } from '../daemon/store/database.js';
 import { EventStore } from '../daemon/store/eventStore.js';
 import { Collector } from './helpers/serverHarness.js';
 import { tempDir } from './helpers/eventFixtures.js';
-import { ROOT } from './helpers/paths.js';
+import { PRODUCER_TOKEN, startProducer } from './helpers/producerProcess.js';
 
-const PRODUCER = resolve(ROOT, 'test/helpers/producer.ts');
-const PRODUCER_TOKEN = 'producer-token-123'; // as in producer.ts (importing it would run the script)
-
-async function startProducer(file: string, t: { after(fn: () => unknown): void }): Promise<{ child: ChildProcess; port: number; exited: Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', PRODUCER, file, '1000'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((res) => child.once('exit', () => res()));
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  let out = '';
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const port = await new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`producer did not start:\n${out}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"port":(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res(Number(m[1]));
-      }
-    });
-    void exited.then(() => rej(new Error(`producer exited:\n${out}`)));
-  });
-  return { child, port, exited };
-}
 
 /** seq → event_id of everything a subscriber received. */
 function seen(c: Collector, into: Map<number, string>): void {
@@ -46,7 +19,7 @@ test('kill -9 at 1,000 events/s: every seq a subscriber saw is stored, integrity
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const file = join(dir, 'vigil.db');
-  const p = await startProducer(file, t);
+  const p = await startProducer(file, 1000, t);
   const ws = (q: string) => `ws://127.0.0.1:${p.port}/event_channel?authorization=${PRODUCER_TOKEN}&crops=0${q}`;
 
   const live = await Collector.connect(ws(''));
@@ -86,7 +59,7 @@ test('kill -9 at 1,000 events/s: every seq a subscriber saw is stored, integrity
   // Restart: the store opens, and new events never reuse a seq that was handed out.
   const maxSeen = Math.max(...saw.keys());
   assert.ok(new EventStore(db).lastSeq() >= maxSeen);
-  const p2 = await startProducer(file, t);
+  const p2 = await startProducer(file, 1000, t);
   const after = await Collector.connect(`ws://127.0.0.1:${p2.port}/event_channel?authorization=${PRODUCER_TOKEN}&crops=0&since=${maxSeen}`);
   await after.until(() => after.events().length >= 50, 'events after restart');
   assert.ok(after.seqs().every((s) => s > maxSeen));

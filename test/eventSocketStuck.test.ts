@@ -5,17 +5,14 @@
 // STUCK_SUBSCRIBERS_S sets how long the stuck clients stay stuck (default 45; the README figure is 300).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { Collector, refusedUpgrade, startHarness, TOKEN } from './helpers/serverHarness.js';
 import { tempDir } from './helpers/eventFixtures.js';
-import { ROOT } from './helpers/paths.js';
+import { PRODUCER_TOKEN, startProducer } from './helpers/producerProcess.js';
 
-const PRODUCER = resolve(ROOT, 'test/helpers/producer.ts');
-const PRODUCER_TOKEN = 'producer-token-123';
 const STUCK = 100;
 const STUCK_S = Number(process.env.STUCK_SUBSCRIBERS_S ?? 45);
 // Short enough that the suite sees both a cut and a survivor; the ping interval is well under it.
@@ -30,31 +27,9 @@ test(`${STUCK} stuck subscribers: bounded RSS, each told (gap or 4008) and logge
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const server = { idleTimeoutS: IDLE_S, pingIntervalS: Math.max(1, Math.floor(IDLE_S / 4)), maxStallMs: IDLE_S * 1000, maxSubscribers: 500, maxSubscribersPerToken: 500 };
-  const child = spawn(process.execPath, ['--import', 'tsx', PRODUCER, join(dir, 'vigil.db'), '100'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // 8 KB crops at 100 events/s: a stuck client's share reaches its send budget within seconds.
-    env: { ...process.env, PRODUCER_LOG: '1', PRODUCER_SERVER: JSON.stringify(server), PRODUCER_CROP_BYTES: '8192' },
-  });
-  const exited = new Promise<void>((res) => child.once('exit', () => res()));
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  let out = '';
-  const port = await new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`producer did not start:\n${log}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"port":(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res(Number(m[1]));
-      }
-    });
-  });
+  // 8 KB crops at 100 events/s: a stuck client's share reaches its send budget within seconds.
+  const producer = await startProducer(join(dir, 'vigil.db'), 100, t, { PRODUCER_LOG: '1', PRODUCER_SERVER: JSON.stringify(server), PRODUCER_CROP_BYTES: '8192' });
+  const { child, port } = producer;
   const ws = (q = '') => `ws://127.0.0.1:${port}/event_channel?authorization=${PRODUCER_TOKEN}${q}`;
 
   const fast = await Collector.connect(ws('&crops=0'));
@@ -85,7 +60,7 @@ test(`${STUCK} stuck subscribers: bounded RSS, each told (gap or 4008) and logge
 
   // Each stuck client was told, and logged: a gap when it drained, else a 4008 close with a reason
   // (a client that never reads cannot see its close frame; uWS drops the socket after its close timeout).
-  const lines = log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { sub?: number; msg: string; code?: number; reason?: string });
+  const lines = producer.log().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { sub?: number; msg: string; code?: number; reason?: string });
   const closedSubs = new Set(lines.filter((l) => l.msg.startsWith('event subscriber closed: ') && l.code === 4008).map((l) => l.sub));
   const gapSubs = new Set(lines.filter((l) => l.msg.startsWith('event subscriber sent a gap')).map((l) => l.sub));
   t.diagnostic(`log: ${closedSubs.size} subscribers closed with 4008, ${gapSubs.size} sent a gap`);

@@ -11,7 +11,7 @@ import { OutboxStore } from '../daemon/store/outboxStore.js';
 import { MqttOutbox } from '../daemon/sinks/mqttOutbox.js';
 import { EventSink } from '../daemon/events/eventSink.js';
 import { createRootLogger, silentLogger } from '../daemon/log.js';
-import { fakeEvent, tempDir } from './helpers/eventFixtures.js';
+import { fakeEvent, tempDatabase, tempDir } from './helpers/eventFixtures.js';
 import { startMosquitto } from './helpers/mosquitto.js';
 import { waitFor } from './helpers/daemon.js';
 
@@ -114,12 +114,7 @@ test('MQTT sink: ordered QoS 1 delivery, queued in SQLite while the broker is do
 });
 
 test('MQTT sink: a backlog over outbox_max drops the oldest with a count; a bad URL is a config error', async (t) => {
-  const { dir, cleanup } = tempDir();
-  const db = openDatabase(join(dir, 'vigil.db'));
-  t.after(() => {
-    db.close();
-    cleanup();
-  });
+  const { db } = tempDatabase(t);
   const store = new EventStore(db);
   const cursor = new OutboxStore(db);
   assert.throws(() => new MqttOutbox({ store, cursor, log: silentLogger() }, { url: 'http://x', nodeNum: 1 }), /VIGIL_ERR_CONFIG|mqtt\.url/);

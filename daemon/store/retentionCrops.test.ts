@@ -1,21 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { openDatabase } from './database.js';
 import { EventStore } from './eventStore.js';
 import { Retention } from './retention.js';
 import { silentLogger } from '../log.js';
-import { fakeEvent, tempDir } from '../../test/helpers/eventFixtures.js';
+import { fakeEvent, tempDatabase } from '../../test/helpers/eventFixtures.js';
 
 const DAY = 86_400_000;
 
 test('crops_max_age_days: old crops go while their events stay; protected events keep theirs; rows that follow the events are pruned to the oldest kept', async (t) => {
-  const { dir, cleanup } = tempDir();
-  const db = openDatabase(join(dir, 'vigil.db'));
-  t.after(() => {
-    db.close();
-    cleanup();
-  });
+  const { db } = tempDatabase(t);
   const store = new EventStore(db);
   db.exec('CREATE TABLE enrolled (capture_id TEXT PRIMARY KEY)');
   const now = Date.now();
@@ -51,12 +44,7 @@ test('crops_max_age_days: old crops go while their events stay; protected events
 });
 
 test('an empty store prunes no companions: a capture may be waiting for its event', async (t) => {
-  const { dir, cleanup } = tempDir();
-  const db = openDatabase(join(dir, 'vigil.db'));
-  t.after(() => {
-    db.close();
-    cleanup();
-  });
+  const { db } = tempDatabase(t);
   new EventStore(db);
   let calls = 0;
   const r = new Retention(db, { maxAgeDays: 30, pruneCompanions: () => ++calls }, silentLogger());

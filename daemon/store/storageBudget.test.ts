@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { openDatabase } from './database.js';
 import { EventStore } from './eventStore.js';
 import { resolveCap, StorageMeter } from './storageBudget.js';
-import { fakeEvent, tempDir } from '../../test/helpers/eventFixtures.js';
+import { fakeEvent, tempDatabase, tempDir } from '../../test/helpers/eventFixtures.js';
 
 const GiB = 1024 ** 3;
 
@@ -28,12 +28,7 @@ test('max_bytes: a number is the cap, null is none, auto is a share of the data 
 });
 
 test('bytes per day: events of the last day times the bytes the store holds per event; days to the cap and days the cap holds', (t) => {
-  const { dir, cleanup } = tempDir();
-  const db = openDatabase(join(dir, 'vigil.db'));
-  t.after(() => {
-    db.close();
-    cleanup();
-  });
+  const { dir, db } = tempDatabase(t);
   const store = new EventStore(db);
   const now = Date.now();
   // 60 events over the last 6 hours, and one from 3 days ago (outside the window).

@@ -4,12 +4,24 @@ import { join } from 'node:path';
 import type { AnalyticId, Observation } from '../../daemon/analytics/types.js';
 import type { VisionEvent } from '../../daemon/events/schema.js';
 import { newEventId } from '../../daemon/events/eventBuilder.js';
+import { openDatabase, type Db } from '../../daemon/store/database.js';
 import type { RgbImage } from '../../daemon/vision/image.js';
 
 /** A temp directory removed by the returned cleanup. */
 export function tempDir(prefix = 'vigil-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A fresh `vigil.db` in a temp directory; closed and removed after the test. */
+export function tempDatabase(t: { after(fn: () => unknown): void }): { dir: string; db: Db } {
+  const { dir, cleanup } = tempDir();
+  const db = openDatabase(join(dir, 'vigil.db'));
+  t.after(() => {
+    db.close();
+    cleanup();
+  });
+  return { dir, db };
 }
 
 /** A gradient rgb24 image, so crops of different boxes differ. */
