@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { StreamEntry } from '../config/types.js';
 import type { Observation, StreamAnalytic } from './analytics/types.js';
+import { VigilError } from './errors.js';
 import { silentLogger } from './log.js';
 import { AnalyticsPipeline } from './pipeline.js';
 import type { Frame } from './streams/frame.js';
@@ -128,4 +129,105 @@ test('streams sharing one slow model are served fairly, and each analyses its ne
   const st = p.stats();
   // At most the one frame still waiting when stop() came is neither analysed nor dropped.
   assert.ok(st.every((s) => { const gap = s.framesIn - s.framesAnalysed - s.framesDropped; return gap === 0 || gap === 1; }), 'every frame is analysed or counted as dropped');
+});
+
+/** A one-run-at-a-time model: each call's input is taken at once, its run waits for the previous one. */
+function slowModel(runMs: number, log: string[]): (f: Frame) => Promise<void> {
+  let busy: Promise<void> = Promise.resolve();
+  return (f) => {
+    log.push(`prepare ${f.index}`);
+    const run = busy.then(() => new Promise<void>((r) => setTimeout(r, runMs)));
+    busy = run;
+    return run;
+  };
+}
+
+test('an analytic that overlaps gets the next frame while the previous one is in the model; events stay in frame order', async () => {
+  const log: string[] = [];
+  const emitted: string[] = [];
+  const model = slowModel(30, log);
+  let active = 0;
+  let maxActive = 0;
+  const overlapping: StreamAnalytic = {
+    name: 'people-counting',
+    overlaps: true,
+    process: async (f) => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      await model(f);
+      active--;
+      log.push(`done ${f.index}`);
+      return [obs(f)];
+    },
+  };
+  const p = new AnalyticsPipeline({ log: silentLogger(), createAnalytics: async () => [overlapping], emit: async (o) => { emitted.push(o.primaryText); } });
+  await p.setStream(entry('a'));
+  p.onFrame(frame('a', 1));
+  await new Promise((r) => setTimeout(r, 5));
+  p.onFrame(frame('a', 2));
+  await new Promise((r) => setTimeout(r, 5));
+  p.onFrame(frame('a', 3));
+  await new Promise((r) => setTimeout(r, 120));
+  const analysed = p.stats()[0]!.framesAnalysed;
+  await p.stop();
+  assert.equal(maxActive, 2, 'two frames in analysis at once, never more');
+  assert.ok(log.indexOf('prepare 2') < log.indexOf('done 1'), `frame 2 started while frame 1 was in the model: ${log.join(', ')}`);
+  assert.ok(log.indexOf('prepare 3') > log.indexOf('done 1'), `frame 3 waited for a free turn: ${log.join(', ')}`);
+  assert.deepEqual(emitted, ['1', '2', '3'], 'events in frame order');
+  assert.equal(analysed, 3);
+});
+
+test('an analytic that does not overlap, or a model shared with a busy stream, gets one frame at a time', async () => {
+  for (const overlaps of [false, true]) {
+    const active = new Map<string, number>();
+    let maxActive = 0;
+    const model = slowModel(20, []);
+    const make = (): StreamAnalytic => ({
+      name: 'people-counting',
+      overlaps,
+      process: async (f) => {
+        const n = (active.get(f.streamId) ?? 0) + 1;
+        active.set(f.streamId, n);
+        maxActive = Math.max(maxActive, n);
+        await model(f);
+        active.set(f.streamId, active.get(f.streamId)! - 1);
+        return [];
+      },
+    });
+    const p = new AnalyticsPipeline({ log: silentLogger(), createAnalytics: async () => [make()], emit: async () => {} });
+    await p.setStream(entry('a'));
+    // With overlap on, a second stream keeps the model busy: neither takes a second frame.
+    if (overlaps) await p.setStream(entry('b'));
+    for (let i = 1; i <= 6; i++) {
+      p.onFrame(frame('a', i));
+      if (overlaps) p.onFrame(frame('b', i));
+      await new Promise((r) => setTimeout(r, 8));
+    }
+    await p.stop();
+    assert.equal(maxActive, 1, `overlaps ${overlaps}: at most ${maxActive} frames of a stream in analysis`);
+  }
+});
+
+test('a frame the model queue dropped counts as dropped, not analysed, and is not reported as a failure', async () => {
+  const p = new AnalyticsPipeline({
+    log: silentLogger(),
+    createAnalytics: async () => [{
+      name: 'people-counting',
+      process: async (f) => {
+        if (f.index % 2 === 0) throw new VigilError('VIGIL_ERR_INFERENCE_DROPPED', 'dropped');
+        return [];
+      },
+    }],
+    emit: async () => {},
+  });
+  await p.setStream(entry('a'));
+  for (let i = 1; i <= 4; i++) {
+    p.onFrame(frame('a', i));
+    for (let k = 0; k < 5; k++) await tick();
+  }
+  const s = p.stats()[0]!;
+  await p.stop();
+  assert.equal(s.framesAnalysed, 2);
+  assert.equal(s.framesDropped, 2);
+  assert.equal(s.errors, 0);
 });

@@ -1,3 +1,4 @@
+import { isVigilError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Observation, StreamAnalytic } from './analytics/types.js';
 import { EventLane } from './events/eventLane.js';
@@ -51,6 +52,10 @@ interface Slot {
   ready: Promise<void>;
   pending: Frame | null;
   running: Promise<void> | null;
+  /** Wakes a drain waiting with a frame in flight for the next frame to arrive. */
+  wake: (() => void) | null;
+  /** Start times of the frames in analysis (two at most, see `depth`). */
+  starts: number[];
   /** Events in per-stream order, off the frame path; kept across a config change so order holds. */
   lane: EventLane<Emission>;
   /** Skips frames that barely differ from the last analysed one; null when off. */
@@ -82,6 +87,8 @@ export class AnalyticsPipeline {
       ready: Promise.resolve(),
       pending: null,
       running: null,
+      wake: null,
+      starts: [],
       lane: old?.lane ?? this.newLane(log),
       gate: this.gateFor(entry),
       stats: old?.stats ?? emptyStats(entry.id),
@@ -121,7 +128,8 @@ export class AnalyticsPipeline {
       slot.pending.release?.(); // never seen by an analytic: its buffer can take a later frame
     }
     slot.pending = frame;
-    if (!slot.running) slot.running = this.drain(slot);
+    if (slot.wake) slot.wake();
+    else if (!slot.running) slot.running = this.drain(slot);
   }
 
   stats(): PipelineStats[] {
@@ -145,9 +153,31 @@ export class AnalyticsPipeline {
     this.slots.clear();
   }
 
+  /**
+   * Analyses the stream's newest frame whenever there is room. When every analytic of the
+   * stream `overlaps` and no other stream is in analysis, a second frame starts while the
+   * first is still in the model: its input is prepared on this thread while the model runs
+   * the first, so the model does not wait for JavaScript. Results still reach the event
+   * lane in frame order.
+   */
   private async drain(slot: Slot): Promise<void> {
     await slot.ready;
-    while (slot.pending && !this.stopped && this.slots.get(slot.entry.id) === slot) {
+    const depth = slot.analytics.length > 0 && slot.analytics.every((a) => a.overlaps) ? 2 : 1;
+    const inflight = new Set<Promise<void>>();
+    let previous: Promise<void> = Promise.resolve();
+    while (!this.stopped && this.slots.get(slot.entry.id) === slot) {
+      if (!slot.pending) {
+        if (inflight.size === 0) break;
+        // A frame is in the model: wait for it to finish or for the next frame to arrive.
+        await Promise.race([...inflight, new Promise<void>((r) => (slot.wake = r))]);
+        slot.wake = null;
+        continue;
+      }
+      // Other streams in analysis keep the model busy already: a second frame would only queue there.
+      if (inflight.size >= depth || (inflight.size > 0 && this.othersBusy(slot))) {
+        await Promise.race(inflight);
+        continue;
+      }
       // A store that falls behind pauses this stream only; frames arriving meanwhile replace the pending one.
       const room = slot.lane.room();
       if (room) {
@@ -161,26 +191,48 @@ export class AnalyticsPipeline {
         frame.release?.();
         continue;
       }
-      await this.analyse(slot, frame);
+      const job = this.analyse(slot, frame, previous);
+      previous = job;
+      inflight.add(job);
+      void job.finally(() => inflight.delete(job));
+      if (depth === 1) await job;
     }
+    await Promise.all(inflight);
     slot.running = null;
+    // A frame that came while the last one finished: start again.
+    if (slot.pending && !this.stopped && this.slots.get(slot.entry.id) === slot) slot.running = this.drain(slot);
   }
 
-  private async analyse(slot: Slot, frame: Frame): Promise<void> {
+  private othersBusy(slot: Slot): boolean {
+    for (const s of this.slots.values()) if (s !== slot && s.starts.length > 0) return true;
+    return false;
+  }
+
+  /** Runs one frame through every analytic; its observations join the lane after those of `previous`. */
+  private async analyse(slot: Slot, frame: Frame, previous: Promise<void>): Promise<void> {
     const started = Date.now();
-    slot.stats.busySince = started;
+    slot.starts.push(started);
+    slot.stats.busySince = slot.starts[0]!;
+    let dropped = false;
     const results = await Promise.all(
       slot.analytics.map((a) =>
         a.process(frame).catch((err: unknown) => {
-          slot.stats.errors++;
-          slot.log.warn({ err, analytic: a.name }, 'analytic failed on a frame; skipping the frame');
+          // A model queue that dropped the frame (others waited longer): a drop, not a fault.
+          if (isVigilError(err) && err.code === 'VIGIL_ERR_INFERENCE_DROPPED') dropped = true;
+          else {
+            slot.stats.errors++;
+            slot.log.warn({ err, analytic: a.name }, 'analytic failed on a frame; skipping the frame');
+          }
           return [] as Observation[];
         }),
       ),
     );
+    await previous;
     const took = Date.now() - started;
-    slot.stats.busySince = null;
-    slot.stats.framesAnalysed++;
+    slot.starts.splice(slot.starts.indexOf(started), 1);
+    slot.stats.busySince = slot.starts[0] ?? null;
+    if (dropped) slot.stats.framesDropped++;
+    else slot.stats.framesAnalysed++;
     slot.stats.lastAnalysedAt = Date.now();
     slot.stats.analysisMs = slot.stats.analysisMs === 0 ? took : slot.stats.analysisMs * 0.9 + took * 0.1;
     // A stream replaced or removed meanwhile: its old analytics' results are stale.

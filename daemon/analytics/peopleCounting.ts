@@ -1,4 +1,5 @@
 import type { Detection } from '../detectors/types.js';
+import { isVigilError } from '../errors.js';
 import type { RunOptions } from '../inference/types.js';
 import type { Logger } from '../log.js';
 import type { CounterStore } from '../store/counterStore.js';
@@ -239,34 +240,49 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
     }
   }
 
+  /** Applies one frame's detections (null: detection failed) to the tracks; frames come in order. */
+  function apply(frame: Frame, dets: Detection[] | null): Observation[] {
+    const out: Observation[] = [];
+    if (frame.index < lastIndex) {
+      // The stream reconnected: old tracks cannot continue across the gap.
+      tracker.reset();
+      for (const id of tracker.removedIds) { geo.forget(id); extras.delete(id); }
+      objects?.reset(frame.timestamp, out);
+    }
+    lastIndex = frame.index;
+    if (!dets) return out;
+    kept.length = 0;
+    for (const d of dets) if (classes.has(d.label)) kept.push(d);
+    if (presence) {
+      const ev = presenceEvent(frame);
+      if (ev) out.push(ev);
+    }
+    if (!geo.empty) track(frame, out);
+    else if (objects) trackObjects(frame, out);
+    if (deps.onDetections) report(frame);
+    return out;
+  }
+
+  /** The previous frame's turn: detections of overlapping frames are applied in call order. */
+  let order: Promise<unknown> = Promise.resolve();
+
   return {
     name: kind.name,
-    async process(frame: Frame): Promise<Observation[]> {
-      const out: Observation[] = [];
-      if (frame.index < lastIndex) {
-        // The stream reconnected: old tracks cannot continue across the gap.
-        tracker.reset();
-        for (const id of tracker.removedIds) { geo.forget(id); extras.delete(id); }
-        objects?.reset(frame.timestamp, out);
-      }
-      lastIndex = frame.index;
-      let dets: Detection[];
-      try {
-        dets = await deps.detector.detect(frame, { stream: streamId });
-      } catch (err) {
-        log.warn({ err }, 'detection failed; frame skipped');
-        return out;
-      }
-      kept.length = 0;
-      for (const d of dets) if (classes.has(d.label)) kept.push(d);
-      if (presence) {
-        const ev = presenceEvent(frame);
-        if (ev) out.push(ev);
-      }
-      if (!geo.empty) track(frame, out);
-      else if (objects) trackObjects(frame, out);
-      if (deps.onDetections) report(frame);
-      return out;
+    overlaps: true,
+    process(frame: Frame): Promise<Observation[]> {
+      // The model input is prepared now, while an earlier frame may still be in the model.
+      const detected = deps.detector.detect(frame, { stream: streamId }).then(
+        (dets) => ({ dets, err: null }),
+        (err: unknown) => ({ dets: null, err }),
+      );
+      const result = order.then(() => detected).then(({ dets, err }) => {
+        // Dropped by a model that cannot keep up: the pipeline counts it as a dropped frame.
+        if (isVigilError(err) && err.code === 'VIGIL_ERR_INFERENCE_DROPPED') throw err;
+        if (err) log.warn({ err }, 'detection failed; frame skipped');
+        return apply(frame, dets);
+      });
+      order = result.catch(() => undefined);
+      return result;
     },
     close(): void {
       tracker.reset();

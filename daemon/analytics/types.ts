@@ -35,6 +35,12 @@ export interface Observation {
 /** A per-stream analytic: keeps tracking/line/vote state across the frames of one stream. */
 export interface StreamAnalytic {
   readonly name: AnalyticName;
+  /**
+   * True when process() may be called again before the previous call has resolved: the
+   * analytic then starts the new frame's model input at once and applies results in call
+   * order. The pipeline overlaps frames only when every analytic of a stream says so.
+   */
+  readonly overlaps?: boolean;
   /** Analyses one sampled frame; returns zero or more observations. Must not throw on bad frames. */
   process(frame: Frame): Promise<Observation[]>;
   /** Releases per-stream state (called when the stream is removed or the daemon stops). */

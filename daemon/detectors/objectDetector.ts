@@ -76,7 +76,13 @@ export function createObjectDetector(runner: ModelRunner, opts: ObjectDetectorOp
       const { tensor, meta } = prepareInput(img, spec.input, runner.inputBuffer?.(spec.input.dtype, spec.input.width * spec.input.height * 3));
       const outputs = await runner.run({ [spec.input.name]: tensor }, run);
       // Class-wise NMS, then a loose class-agnostic pass so one vehicle is not both car and truck.
-      const kept = nms(nms(decode(outputs, meta), nmsIou), crossClassIou, { agnostic: true });
+      let candidates: Candidate[];
+      try {
+        candidates = decode(outputs, meta);
+      } finally {
+        runner.recycle?.(outputs); // read: the model's next outputs go into these buffers
+      }
+      const kept = nms(nms(candidates, nmsIou), crossClassIou, { agnostic: true });
       const dets: Detection[] = [];
       for (const c of kept) {
         const box = undoLetterbox(c.box, meta);

@@ -161,3 +161,38 @@ test('sessions built with spinning off (a shared thread budget) still read plate
   const loaded = lines.find((l) => /loaded on cpu/.test(String(l.msg)));
   assert.deepEqual((loaded?.threads as { spinning?: boolean } | undefined)?.spinning, false);
 });
+
+test('output buffers handed back are written again by the next run: same results, no fresh buffers; a new input size still works', async () => {
+  const engine = makeEngine();
+  const det = await engine.get('yolox_nano');
+  const img = await readImageFile(mediaPath('coco_people_car_000000009891.jpg'));
+  const other = await readImageFile(mediaPath('coco_bus_000000001584.jpg'));
+  const feed = (im = img) => ({ [det.spec.input.name]: prepareInput(im, det.spec.input).tensor });
+  const first = await det.run(feed());
+  const expected = Float32Array.from(first.output!.data as Float32Array);
+  const expectedOther = Float32Array.from((await det.run(feed(other))).output!.data as Float32Array);
+  assert.notDeepEqual(expectedOther, expected);
+  for (let i = 0; i < 4; i++) {
+    // Alternate images: a buffer written in place must hold this run's outputs, not the last ones.
+    const out = await det.run(feed(i % 2 ? img : other));
+    assert.deepEqual(Float32Array.from(out.output!.data as Float32Array), i % 2 ? expected : expectedOther, `run ${i + 3} gives its own outputs`);
+    det.recycle!(out);
+  }
+  det.recycle!(first);
+  const next = det.run(feed(other));
+  // Handed to the inference thread with that run: the caller's view is detached.
+  assert.equal((first.output!.data as Float32Array).byteLength, 0, 'a recycled buffer travels back to the worker');
+  assert.deepEqual(Float32Array.from((await next).output!.data as Float32Array), expectedOther, 'written in place, correctly');
+
+  // A dynamic-size model: outputs preallocated for one size must not break another.
+  const yunet = await engine.get('yunet_2023mar');
+  const sizes = [[320, 320], [640, 480], [320, 320]] as const;
+  const dims: string[] = [];
+  for (const [w, h] of sizes) {
+    const out = await yunet.run({ [yunet.spec.input.name]: prepareInput(img, { ...yunet.spec.input, width: w, height: h }).tensor });
+    dims.push(Object.values(out).map((t) => t.dims.join('x')).join(','));
+    yunet.recycle!(out);
+  }
+  assert.equal(dims[0], dims[2]);
+  assert.notEqual(dims[0], dims[1]);
+});

@@ -63,6 +63,8 @@ export class QueuedModelRunner implements ModelRunner {
   private readonly inflight = new Map<number, { items: Pending[] }>();
   private closed = false;
   readonly stats = new ModelStats();
+  /** Output buffers to hand back to the worker with the next run. */
+  private spare: ArrayBuffer[] = [];
   /** Input buffers back from the worker, by byte length, for the next frames. */
   private readonly pool = new Map<number, ArrayBuffer[]>();
 
@@ -100,6 +102,16 @@ export class QueuedModelRunner implements ModelRunner {
     const b = this.pool.get(bytes)?.pop();
     if (dtype === 'float32') return b ? new Float32Array(b) : new Float32Array(length);
     return b ? new Uint8Array(b) : new Uint8Array(length);
+  }
+
+  /** Output buffers read by their caller, going back to the worker with the next run (a few at most). */
+  recycle(outputs: Record<string, ort.Tensor>): void {
+    for (const t of Object.values(outputs)) {
+      const d = t.data as Float32Array;
+      // Only whole buffers (a batched result's slices share one) of a model still running.
+      if (this.closed || !(d.buffer instanceof ArrayBuffer) || d.byteLength !== d.buffer.byteLength || this.spare.length >= 8) continue;
+      if (!this.spare.includes(d.buffer)) this.spare.push(d.buffer);
+    }
   }
 
   /** Current numbers for the status API. */
@@ -188,7 +200,9 @@ export class QueuedModelRunner implements ModelRunner {
       return;
     }
     this.inflight.set(id, { items });
-    this.worker.postMessage({ kind: 'run', id, feeds }, transfer);
+    const spare = this.spare.filter((b) => !transfer.includes(b));
+    this.spare = [];
+    this.worker.postMessage({ kind: 'run', id, feeds, spare }, [...transfer, ...spare]);
     this.pump();
   }
 

@@ -14,6 +14,31 @@ let running = 0;
 let idle: (() => void) | undefined;
 let closing = false;
 
+/** Output buffers handed back by the engine, by byte length: the next run writes into them. */
+const spares = new Map<number, ArrayBuffer[]>();
+/** Each output's type and dims on the last run, with the input dims it came from. */
+const lastOutputs = new Map<string, { inputKey: string; type: string; dims: number[] }>();
+
+/**
+ * Preallocated outputs from the spare buffers when every output's shape is known for these
+ * input dims, so the engine's thread gets the same buffers back instead of fresh ones.
+ */
+function fetchesFor(inputKey: string): Record<string, Ort.Tensor> | null {
+  const names = session!.outputNames;
+  const taken: [string, ArrayBuffer, { type: string; dims: number[] }][] = [];
+  for (const name of names) {
+    const last = lastOutputs.get(name);
+    if (!last || last.inputKey !== inputKey || last.type !== 'float32') break;
+    const bytes = last.dims.reduce((a, b) => a * b, 1) * 4;
+    const b = spares.get(bytes)?.pop();
+    if (!b) break;
+    taken.push([name, b, last]);
+  }
+  if (taken.length === names.length) return Object.fromEntries(taken.map(([n, b, l]) => [n, new ort.Tensor('float32', new Float32Array(b), l.dims)]));
+  for (const [, b] of taken) spares.get(b.byteLength)!.push(b);
+  return null;
+}
+
 function post(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(msg, transfer);
 }
@@ -84,14 +109,32 @@ async function run(msg: Extract<WorkerRequest, { kind: 'run' }>): Promise<void> 
       const b = (t.data as Float32Array).buffer;
       if (b instanceof ArrayBuffer && (t.data as Float32Array).byteLength === b.byteLength) inputs.push(b);
     }
+    for (const b of msg.spare ?? []) {
+      const list = spares.get(b.byteLength) ?? [];
+      if (list.length < 4) list.push(b);
+      spares.set(b.byteLength, list);
+    }
+    let inputKey = '';
+    for (const [k, t] of Object.entries(feeds)) inputKey += `${k}:${t.dims.join('x')};`;
+    const fetches = fetchesFor(inputKey);
     const t0 = performance.now();
-    const out = await session!.run(feeds);
+    let out: Ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = fetches ? await session!.run(feeds, fetches) : await session!.run(feeds);
+    } catch (err) {
+      // A shape the preallocated outputs do not fit: run again with outputs ORT allocates.
+      if (!fetches) throw err;
+      lastOutputs.clear();
+      out = await session!.run(feeds);
+    }
     const ms = performance.now() - t0;
     const outputs: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
     for (const [k, t] of Object.entries(out)) {
-      const data = t.data as Float32Array;
+      // ORT wrote into the preallocated tensor: hand that buffer back, not the copy it returns.
+      const data = (fetches?.[k]?.data ?? t.data) as Float32Array;
       outputs[k] = { type: t.type, dims: [...t.dims], data };
+      lastOutputs.set(k, { inputKey, type: t.type, dims: [...t.dims] });
       if (data.buffer instanceof ArrayBuffer && !transfer.includes(data.buffer)) transfer.push(data.buffer);
     }
     // Input buffers go back to the engine's pool once ORT is done with them.

@@ -101,6 +101,8 @@ export interface ModelRunner {
   run(feeds: Record<string, Tensor>, opts?: RunOptions): Promise<Record<string, Tensor>>;
   /** A pooled input buffer of `length` values for prepareInput's `target` (optional: saves an allocation a frame). */
   inputBuffer?(dtype: 'float32' | 'uint8', length: number): Float32Array | Uint8Array;
+  /** Hands a result's output buffers back once read, for the model's next outputs (the caller must not touch them after). */
+  recycle?(outputs: Record<string, Tensor>): void;
 }
 
 /** Hands out loaded models by name or role; implemented by the inference engine. */

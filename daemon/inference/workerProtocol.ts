@@ -27,7 +27,11 @@ export interface WorkerInit {
 
 export type WorkerRequest =
   | WorkerInit
-  | { kind: 'run'; id: number; feeds: Record<string, WireTensor> }
+  | {
+      kind: 'run'; id: number; feeds: Record<string, WireTensor>;
+      /** Output buffers of earlier results the caller is done with: ORT writes the next outputs into them. */
+      spare?: ArrayBuffer[];
+    }
   | { kind: 'close' };
 
 export type WorkerReply =
