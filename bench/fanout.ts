@@ -1,6 +1,6 @@
 // `npm run bench -- fanout`: event fan-out to 200 subscribers with 20 KB events (Vigil's uWS event
 // socket vs a baseline `ws` server doing the same store + broadcast, same run), store insert rate,
-// and plate queries at 1M rows (BENCH_ROWS to change). Subscribers run in two child processes.
+// and plate and time-range queries at 1M rows (BENCH_ROWS to change). Subscribers run in two child processes.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { EventSink } from '../daemon/events/eventSink.js';
 import { newEventId } from '../daemon/events/eventBuilder.js';
 import type { VisionEvent } from '../daemon/events/schema.js';
 import { silentLogger } from '../daemon/log.js';
+import { loadLine } from './lib/measure.js';
 
 const SUBSCRIBERS = 200;
 const CHILDREN = 2;
@@ -79,13 +80,18 @@ interface Step {
   p99: number;
 }
 
-async function startClients(url: string): Promise<{ report(): Promise<{ count: number; p50: number; p99: number }>; stop(): void }> {
+async function startClients(url: string, subscribers = SUBSCRIBERS): Promise<{ report(): Promise<{ count: number; p50: number; p99: number }>; stop(): void }> {
   const self = fileURLToPath(import.meta.url);
   const kids: ChildProcess[] = [];
-  for (let i = 0; i < CHILDREN; i++) {
-    const k = fork(self, ['--fanout-clients', url, String(SUBSCRIBERS / CHILDREN)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const children = Math.min(CHILDREN, subscribers);
+  for (let i = 0; i < children; i++) {
+    const k = fork(self, ['--fanout-clients', url, String(Math.ceil(subscribers / children))], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
     kids.push(k);
-    await new Promise<void>((res) => k.once('message', () => res()));
+    // A child that cannot connect its subscribers exits: fail the bench rather than wait forever.
+    await new Promise<void>((res, rej) => {
+      k.once('message', () => res());
+      k.once('exit', (code) => rej(new Error(`subscriber process exited (${code}) before its ${subscribers} subscribers connected`)));
+    });
   }
   return {
     async report() {
@@ -101,51 +107,83 @@ async function startClients(url: string): Promise<{ report(): Promise<{ count: n
   };
 }
 
-/** Runs the rate steps against one server; `emit` stores and publishes one event. */
-async function rateSteps(name: string, url: string, emit: (e: VisionEvent, crop: Buffer) => Promise<unknown>): Promise<Step | null> {
-  const clients = await startClients(url);
-  const cropBytes = Buffer.alloc(15 * 1024, 0x41); // 15 KB → 20 KB base64: the event is ~20 KB
-  const crop = cropBytes.toString('base64');
-  let best: Step | null = null;
-  let n = 0;
+/** One server under test: how to store + publish one event, and where its subscribers connect. */
+interface Side {
+  name: string;
+  url: string;
+  emit: (e: VisionEvent, crop: Buffer) => Promise<unknown>;
+}
+
+const cropBytes = Buffer.alloc(15 * 1024, 0x41); // 15 KB → 20 KB base64: the event is ~20 KB
+const crop = cropBytes.toString('base64');
+let eventNo = 0;
+
+/** Offers `rate` events/s for STEP_S to one side; deliveries, latency and this process's CPU (store + send) per 1,000 deliveries. */
+async function step(side: Side, clients: Awaited<ReturnType<typeof startClients>>, rate: number, subscribers: number): Promise<Step & { ok: boolean; cpuPer1000: number }> {
+  await clients.report(); // reset counters
+  const c0 = process.cpuUsage();
+  const started = Date.now();
+  let sent = 0;
+  while (Date.now() - started < STEP_S * 1000) {
+    const due = Math.floor(((Date.now() - started) / 1000) * rate) - sent;
+    for (let i = 0; i < due; i++, sent++) void side.emit(event(eventNo++, crop), cropBytes);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await new Promise((r) => setTimeout(r, 500)); // let the tail arrive
+  const c = process.cpuUsage(c0);
+  const r = await clients.report();
+  const cpuMs = (c.user + c.system) / 1000;
+  return { rate, delivered: r.count / STEP_S, p50: r.p50, p99: r.p99, ok: r.count >= sent * subscribers * 0.97 && r.p99 < 500, cpuPer1000: (cpuMs / Math.max(1, r.count)) * 1000 };
+}
+
+/** Server CPU per 1,000 deliveries at 1, 10 and 100 subscribers, both sides interleaved (A, B, B, A) at one rate. */
+async function cpuPerDelivery(sides: Side[]): Promise<void> {
+  const rate = 50;
+  for (const n of [1, 10, 100]) {
+    const clients = await Promise.all(sides.map((s) => startClients(s.url, n)));
+    try {
+      const cpu = sides.map(() => 0);
+      for (const i of [0, 1, 1, 0]) cpu[i]! += (await step(sides[i]!, clients[i]!, rate, n)).cpuPer1000 / 2;
+      console.log(`  ${n} subscriber(s), ${rate} ev/s: CPU per 1,000 deliveries ${sides.map((s, i) => `${s.name} ${cpu[i]!.toFixed(1)} ms`).join(', ')} -> ratio ${(cpu[1]! / cpu[0]!).toFixed(2)} (ws / vigil); ${loadLine()}`);
+    } finally {
+      for (const c of clients) c.stop();
+    }
+  }
+}
+
+/** Rate steps at 200 subscribers, the two sides taking turns at each rate; each side stops at its first step not sustained. */
+async function rateSteps(sides: Side[]): Promise<(Step | null)[]> {
+  const clients = await Promise.all(sides.map((s) => startClients(s.url)));
+  const best: (Step | null)[] = sides.map(() => null);
+  const done = sides.map(() => false);
   try {
     for (const rate of RATES) {
-      await clients.report(); // reset counters
-      const started = Date.now();
-      let sent = 0;
-      while (Date.now() - started < STEP_S * 1000) {
-        const due = Math.floor(((Date.now() - started) / 1000) * rate) - sent;
-        for (let i = 0; i < due; i++, sent++) void emit(event(n++, crop), cropBytes);
-        await new Promise((r) => setTimeout(r, 5));
+      for (let i = 0; i < sides.length; i++) {
+        if (done[i]) continue;
+        const st = await step(sides[i]!, clients[i]!, rate, SUBSCRIBERS);
+        console.log(`  ${sides[i]!.name}: ${rate} ev/s offered → ${Math.round(st.delivered)} deliveries/s (${(st.delivered / SUBSCRIBERS).toFixed(0)} ev/s per subscriber), p50 ${st.p50.toFixed(1)} ms, p99 ${st.p99.toFixed(1)} ms, CPU ${st.cpuPer1000.toFixed(1)} ms per 1,000 deliveries${st.ok ? '' : '  (not sustained)'}`);
+        if (st.ok) best[i] = st;
+        else done[i] = true;
       }
-      await new Promise((r) => setTimeout(r, 500)); // let the tail arrive
-      const r = await clients.report();
-      const step = { rate, delivered: r.count / STEP_S, p50: r.p50, p99: r.p99 };
-      const ok = r.count >= sent * SUBSCRIBERS * 0.97 && r.p99 < 500;
-      console.log(`  ${name}: ${rate} ev/s offered → ${Math.round(step.delivered)} deliveries/s (${(step.delivered / SUBSCRIBERS).toFixed(0)} ev/s per subscriber), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms${ok ? '' : '  (not sustained)'}`);
-      if (!ok) break;
-      best = step;
+      if (done.every(Boolean)) break;
     }
   } finally {
-    clients.stop();
+    for (const c of clients) c.stop();
   }
   return best;
 }
 
 async function fanout(dir: string): Promise<void> {
-  console.log(`fan-out: ${SUBSCRIBERS} subscribers in ${CHILDREN} processes, ~20 KB events, ${STEP_S} s per rate step`);
+  console.log(`fan-out: ~20 KB events, ${STEP_S} s per step, both servers up at once and measured in turns; ${loadLine()}`);
   const log = silentLogger();
   // Vigil: EventSink → EventStore.write → uWS event socket.
   const db = openDatabase(join(dir, 'fanout-vigil.db'));
   const store = new EventStore(db);
   // BENCH_HIGH_WATER: the per-subscriber bound (bytes) above which a subscriber falls back to the store.
   const highWaterBytes = process.env.BENCH_HIGH_WATER ? Number(process.env.BENCH_HIGH_WATER) : undefined;
-  const server = createServer({ host: '127.0.0.1', port: 0, tokens: [TOKEN], adminToken: 'bench-admin-1234', heartbeatS: 0, log, store, highWaterBytes });
+  const server = createServer({ host: '127.0.0.1', port: 0, tokens: [TOKEN], adminToken: 'bench-admin-1234', heartbeatS: 0, log, store, highWaterBytes, maxSubscribers: 1000, maxSubscribersPerToken: 1000 });
   await server.start();
   const sink = new EventSink({ store, publish: (e, s) => server.publish(e, s), log, nodeNum: 1 });
-  const vigil = await rateSteps('vigil (uWS)', `ws://127.0.0.1:${server.port()}/event_channel?authorization=${TOKEN}`, (e, c) => sink.deliver(e, c));
-  await server.stop();
-  db.close();
 
   // Baseline: the same store write, then a `ws` broadcast with a per-client buffer bound.
   const db2 = openDatabase(join(dir, 'fanout-ws.db'));
@@ -153,16 +191,31 @@ async function fanout(dir: string): Promise<void> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise((r) => wss.once('listening', r));
   const port = (wss.address() as { port: number }).port;
-  const baseline = await rateSteps('baseline (ws)', `ws://127.0.0.1:${port}/`, async (e, c) => {
-    const seq = await store2.write(e, c);
-    const msg = JSON.stringify({ seq, ...e });
-    for (const client of wss.clients) if (client.readyState === WebSocket.OPEN && client.bufferedAmount < 1024 * 1024) client.send(msg);
-  });
-  wss.close();
-  db2.close();
-  if (vigil && baseline) {
-    console.log(`fan-out best sustained: vigil ${Math.round(vigil.delivered)} deliveries/s (p99 ${vigil.p99.toFixed(1)} ms) vs ws ${Math.round(baseline.delivered)} deliveries/s (p99 ${baseline.p99.toFixed(1)} ms): ratio ${(vigil.delivered / baseline.delivered).toFixed(2)}x`);
-  } else console.log(`fan-out: vigil ${vigil ? Math.round(vigil.delivered) : 'none'} / ws ${baseline ? Math.round(baseline.delivered) : 'none'} deliveries/s sustained`);
+  const sides: Side[] = [
+    { name: 'vigil (uWS)', url: `ws://127.0.0.1:${server.port()}/event_channel?authorization=${TOKEN}`, emit: (e, c) => sink.deliver(e, c) },
+    {
+      name: 'baseline (ws)',
+      url: `ws://127.0.0.1:${port}/`,
+      emit: async (e, c) => {
+        const seq = await store2.write(e, c);
+        const msg = JSON.stringify({ seq, ...e });
+        for (const client of wss.clients) if (client.readyState === WebSocket.OPEN && client.bufferedAmount < 1024 * 1024) client.send(msg);
+      },
+    },
+  ];
+  try {
+    await cpuPerDelivery(sides);
+    console.log(`${SUBSCRIBERS} subscribers in ${CHILDREN} processes per server:`);
+    const [vigil, baseline] = await rateSteps(sides);
+    if (vigil && baseline) {
+      console.log(`fan-out best sustained: vigil ${Math.round(vigil.delivered)} deliveries/s (p99 ${vigil.p99.toFixed(1)} ms) vs ws ${Math.round(baseline.delivered)} deliveries/s (p99 ${baseline.p99.toFixed(1)} ms): ratio ${(vigil.delivered / baseline.delivered).toFixed(2)}x`);
+    } else console.log(`fan-out: vigil ${vigil ? Math.round(vigil.delivered) : 'none'} / ws ${baseline ? Math.round(baseline.delivered) : 'none'} deliveries/s sustained`);
+  } finally {
+    await server.stop();
+    wss.close();
+    db.close();
+    db2.close();
+  }
 }
 
 async function inserts(dir: string): Promise<void> {
@@ -204,7 +257,7 @@ async function plateQuery(dir: string): Promise<void> {
     }));
   }
   console.log(`plate table: ${rows} LPR events inserted in ${((performance.now() - t0) / 1000).toFixed(1)} s (${Math.round(rows / ((performance.now() - t0) / 1000))} events/s in batches of 10 000)`);
-  const time = (label: string, f: () => number) => {
+  const time = (label: string, f: () => number, what = 'plate'): void => {
     const ts: number[] = [];
     let hits = 0;
     for (let i = 0; i < 50; i++) {
@@ -213,12 +266,19 @@ async function plateQuery(dir: string): Promise<void> {
       ts.push(performance.now() - a);
     }
     ts.sort((x, y) => x - y);
-    console.log(`query by plate at ${rows} rows, ${label}: median ${ts[25]!.toFixed(3)} ms, p99 ${ts[49]!.toFixed(3)} ms (${hits} hits)`);
+    console.log(`query by ${what} at ${rows} rows, ${label}: median ${ts[25]!.toFixed(3)} ms, p99 ${ts[49]!.toFixed(3)} ms (${hits} hits)`);
   };
   const target = plate(123_457 % rows);
   time(`exact "${target}"`, () => store.query({ plate: target, limit: 100 }).length);
   time(`prefix "${target.slice(0, 3)}*"`, () => store.query({ plate: `${target.slice(0, 3)}*`, limit: 100 }).length);
   time(`infix "*${target.slice(2, 5)}*"`, () => store.query({ plate: `*${target.slice(2, 5)}*`, limit: 100 }).length);
+  // Time ranges, as the dashboard's history and `vigil events --from/--to` ask: one hour in the middle
+  // of the table (36 000 events at 10 a second), newest 100 first, then one camera in that hour.
+  const mid = 1_700_000_000_000 + Math.floor(rows / 2) * 100;
+  const range = (label: string, f: () => number): void => time(label, f, 'time');
+  range('1 h range, newest 100', () => store.query({ fromTs: mid, toTs: mid + 3_600_000, limit: 100 }).length);
+  range('1 h range of one camera, newest 100', () => store.query({ fromTs: mid, toTs: mid + 3_600_000, streamIds: ['cam3'], limit: 100 }).length);
+  range('1 h range, oldest 100 first', () => store.query({ fromTs: mid, toTs: mid + 3_600_000, order: 'asc', limit: 100 }).length);
   db.close();
 }
 

@@ -132,3 +132,31 @@ test('rowMessage equals the parsed event with seq', async (t) => {
   const { image_jpeg: _drop, ...bare } = fr.event;
   assert.deepEqual(JSON.parse(rowMessage(row!, false)), { ...bare, seq });
 });
+
+test('time ranges give exactly the events inside, in seq order both ways, also when event times arrive out of order', (t) => {
+  const { store, cleanup } = open();
+  t.after(cleanup);
+  // Event times run with seq but jitter by up to 40 s (a face event is stored when its track ends).
+  const base = 1_700_000_000_000;
+  const items = Array.from({ length: 3000 }, (_, n) => fakeEvent('NFV4-PC', `cam${n % 3}`, { n, ts: base + n * 1000 + ((n * 7919) % 41) * 1000 - 20_000 }));
+  const seqs = store.appendMany(items);
+  const all = items.map((it, i) => ({ seq: seqs[i]!, ts: Number(it.event.timestamp), cam: it.event.stream_id }));
+  const cases: { fromTs?: number; toTs?: number; order?: 'asc' | 'desc'; streamIds?: string[]; limit: number }[] = [
+    { fromTs: base + 1_000_000, toTs: base + 1_200_000, limit: 50 },
+    { fromTs: base + 1_000_000, toTs: base + 1_200_000, order: 'asc', limit: 50 },
+    { fromTs: base + 1_000_000, toTs: base + 1_200_000, streamIds: ['cam1'], limit: 1000 },
+    { toTs: base + 500_000, limit: 20 },
+    { fromTs: base + 2_900_000, order: 'asc', limit: 20 },
+    { fromTs: base + 2_990_000, limit: 100 },
+    { fromTs: base + 9_000_000, limit: 10 },
+    { fromTs: base - 100_000, toTs: base - 50_000, limit: 10 },
+  ];
+  for (const q of cases) {
+    const want = all
+      .filter((e) => (q.fromTs === undefined || e.ts >= q.fromTs) && (q.toTs === undefined || e.ts < q.toTs) && (!q.streamIds || q.streamIds.includes(e.cam)))
+      .sort((a, b) => (q.order === 'asc' ? a.seq - b.seq : b.seq - a.seq))
+      .slice(0, q.limit)
+      .map((e) => e.seq);
+    assert.deepEqual(store.query(q).map((r) => r.seq), want, JSON.stringify(q));
+  }
+});
