@@ -76,6 +76,11 @@ export function isVigilError(err: unknown): err is VigilError {
   return err instanceof VigilError;
 }
 
+/** A frame a model's queue dropped because the model cannot keep up: a skipped frame, not a fault. */
+export function isInferenceDropped(err: unknown): boolean {
+  return err instanceof VigilError && err.code === 'VIGIL_ERR_INFERENCE_DROPPED';
+}
+
 /** Wraps anything thrown into a VigilError, keeping an existing code. */
 export function toVigilError(err: unknown, fallback: ErrorCode = 'VIGIL_ERR_INTERNAL'): VigilError {
   if (err instanceof VigilError) return err;

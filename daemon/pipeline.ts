@@ -1,4 +1,4 @@
-import { isVigilError } from './errors.js';
+import { isInferenceDropped } from './errors.js';
 import type { Logger } from './log.js';
 import type { Observation, StreamAnalytic } from './analytics/types.js';
 import { EventLane } from './events/eventLane.js';
@@ -16,7 +16,7 @@ export interface PipelineStats {
   framesStill?: number;
   observations: number;
   errors: number;
-  /** Unix ms when the current frame started analysis, or null when idle. */
+  /** Unix ms when the oldest frame in analysis started, or null when idle. */
   busySince: number | null;
   lastAnalysedAt: number | null;
   /** Mean analysis time of the last frames, ms. */
@@ -54,7 +54,7 @@ interface Slot {
   running: Promise<void> | null;
   /** Wakes a drain waiting with a frame in flight for the next frame to arrive. */
   wake: (() => void) | null;
-  /** Start times of the frames in analysis (two at most, see `depth`). */
+  /** Start times of the frames in analysis, oldest first (two at most, see drain); `busySince` is the first. */
   starts: number[];
   /** Events in per-stream order, off the frame path; kept across a config change so order holds. */
   lane: EventLane<Emission>;
@@ -133,12 +133,12 @@ export class AnalyticsPipeline {
   }
 
   stats(): PipelineStats[] {
-    return [...this.slots.values()].map((s) => ({ ...s.stats, eventBacklog: s.lane.stats.backlog, eventStalls: s.lane.stats.stalls }));
+    return [...this.slots.values()].map((s) => ({ ...s.stats, busySince: s.starts[0] ?? null, eventBacklog: s.lane.stats.backlog, eventStalls: s.lane.stats.stalls }));
   }
 
   /** True unless some stream's analysis has been stuck on one frame for `stuckMs`. */
   healthy(stuckMs = 60_000, now = Date.now()): boolean {
-    for (const s of this.slots.values()) if (s.stats.busySince !== null && now - s.stats.busySince > stuckMs) return false;
+    for (const s of this.slots.values()) if (s.starts.length > 0 && now - s.starts[0]! > stuckMs) return false;
     return true;
   }
 
@@ -197,10 +197,10 @@ export class AnalyticsPipeline {
       void job.finally(() => inflight.delete(job));
       if (depth === 1) await job;
     }
-    await Promise.all(inflight);
+    // Frames still in analysis only when stopped or replaced; otherwise end now, in the same turn as
+    // the check above, so a frame arriving meanwhile finds `running` cleared and starts a new drain.
+    if (inflight.size > 0) await Promise.all(inflight);
     slot.running = null;
-    // A frame that came while the last one finished: start again.
-    if (slot.pending && !this.stopped && this.slots.get(slot.entry.id) === slot) slot.running = this.drain(slot);
   }
 
   private othersBusy(slot: Slot): boolean {
@@ -212,13 +212,12 @@ export class AnalyticsPipeline {
   private async analyse(slot: Slot, frame: Frame, previous: Promise<void>): Promise<void> {
     const started = Date.now();
     slot.starts.push(started);
-    slot.stats.busySince = slot.starts[0]!;
     let dropped = false;
     const results = await Promise.all(
       slot.analytics.map((a) =>
         a.process(frame).catch((err: unknown) => {
           // A model queue that dropped the frame (others waited longer): a drop, not a fault.
-          if (isVigilError(err) && err.code === 'VIGIL_ERR_INFERENCE_DROPPED') dropped = true;
+          if (isInferenceDropped(err)) dropped = true;
           else {
             slot.stats.errors++;
             slot.log.warn({ err, analytic: a.name }, 'analytic failed on a frame; skipping the frame');
@@ -230,7 +229,6 @@ export class AnalyticsPipeline {
     await previous;
     const took = Date.now() - started;
     slot.starts.splice(slot.starts.indexOf(started), 1);
-    slot.stats.busySince = slot.starts[0] ?? null;
     if (dropped) slot.stats.framesDropped++;
     else slot.stats.framesAnalysed++;
     slot.stats.lastAnalysedAt = Date.now();

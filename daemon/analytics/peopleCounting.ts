@@ -1,5 +1,5 @@
 import type { Detection } from '../detectors/types.js';
-import { isVigilError } from '../errors.js';
+import { isInferenceDropped } from '../errors.js';
 import type { RunOptions } from '../inference/types.js';
 import type { Logger } from '../log.js';
 import type { CounterStore } from '../store/counterStore.js';
@@ -277,7 +277,7 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
       );
       const result = order.then(() => detected).then(({ dets, err }) => {
         // Dropped by a model that cannot keep up: the pipeline counts it as a dropped frame.
-        if (isVigilError(err) && err.code === 'VIGIL_ERR_INFERENCE_DROPPED') throw err;
+        if (isInferenceDropped(err)) throw err;
         if (err) log.warn({ err }, 'detection failed; frame skipped');
         return apply(frame, dets);
       });

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
+import { isInferenceDropped } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createDensityEstimator } from '../detectors/density.js';
 import { createObjectDetector } from '../detectors/objectDetector.js';
@@ -100,7 +101,7 @@ export async function streamThroughput(engine: InferenceEngine, name: string, fr
       try {
         await path.call(frames[(s * perStream + i) % frames.length]!, { stream: `s${s}` });
       } catch (err) {
-        if ((err as { code?: string }).code === 'VIGIL_ERR_INFERENCE_DROPPED') drops++;
+        if (isInferenceDropped(err)) drops++;
         else throw err;
       }
     }

@@ -104,13 +104,14 @@ export class QueuedModelRunner implements ModelRunner {
     return b ? new Uint8Array(b) : new Uint8Array(length);
   }
 
-  /** Output buffers read by their caller, going back to the worker with the next run (a few at most). */
+  /** Output buffers read by their caller, going back to the worker with the next run (see fetchesFor in the worker). */
   recycle(outputs: Record<string, ort.Tensor>): void {
+    // Only single-output models get their outputs written in place; two spares cover two runs in flight.
+    if (this.closed || this.outputs.length !== 1 || this.spare.length >= 2) return;
     for (const t of Object.values(outputs)) {
       const d = t.data as Float32Array;
-      // Only whole buffers (a batched result's slices share one) of a model still running.
-      if (this.closed || !(d.buffer instanceof ArrayBuffer) || d.byteLength !== d.buffer.byteLength || this.spare.length >= 8) continue;
-      if (!this.spare.includes(d.buffer)) this.spare.push(d.buffer);
+      // Only a whole buffer (a batched result's slices share one).
+      if (d.buffer instanceof ArrayBuffer && d.byteLength === d.buffer.byteLength && !this.spare.includes(d.buffer)) this.spare.push(d.buffer);
     }
   }
 

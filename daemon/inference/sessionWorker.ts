@@ -20,23 +20,18 @@ const spares = new Map<number, ArrayBuffer[]>();
 const lastOutputs = new Map<string, { inputKey: string; type: string; dims: number[] }>();
 
 /**
- * Preallocated outputs from the spare buffers when every output's shape is known for these
- * input dims, so the engine's thread gets the same buffers back instead of fresh ones.
+ * A preallocated output from a spare buffer when the model's output shape is known for these
+ * input dims, so the engine's thread gets the same buffer back instead of a fresh one. Only for
+ * single-output models: with several outputs (YuNet), onnxruntime-node 1.30 left some
+ * preallocated buffers unwritten, so they came back holding an earlier run's values.
  */
 function fetchesFor(inputKey: string): Record<string, Ort.Tensor> | null {
   const names = session!.outputNames;
-  const taken: [string, ArrayBuffer, { type: string; dims: number[] }][] = [];
-  for (const name of names) {
-    const last = lastOutputs.get(name);
-    if (!last || last.inputKey !== inputKey || last.type !== 'float32') break;
-    const bytes = last.dims.reduce((a, b) => a * b, 1) * 4;
-    const b = spares.get(bytes)?.pop();
-    if (!b) break;
-    taken.push([name, b, last]);
-  }
-  if (taken.length === names.length) return Object.fromEntries(taken.map(([n, b, l]) => [n, new ort.Tensor('float32', new Float32Array(b), l.dims)]));
-  for (const [, b] of taken) spares.get(b.byteLength)!.push(b);
-  return null;
+  if (names.length !== 1) return null;
+  const last = lastOutputs.get(names[0]!);
+  if (!last || last.inputKey !== inputKey || last.type !== 'float32') return null;
+  const b = spares.get(last.dims.reduce((x, y) => x * y, 1) * 4)?.pop();
+  return b ? { [names[0]!]: new ort.Tensor('float32', new Float32Array(b), last.dims) } : null;
 }
 
 function post(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {

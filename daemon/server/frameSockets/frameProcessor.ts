@@ -1,4 +1,4 @@
-import { isVigilError } from '../../errors.js';
+import { isInferenceDropped, isVigilError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { FrameAnalyzer, FrameResult } from '../../analytics/frameAnalyzers.js';
 import { decodeImage } from '../../vision/codec.js';
@@ -36,7 +36,7 @@ export async function analyzeFrame(analyzer: FrameAnalyzer, job: FrameJob, gate:
     if (isVigilError(err) && err.code === 'VIGIL_ERR_INVALID_IMAGE') {
       return { ok: false, index: job.index, error: new FrameProtocolError('INVALID_FRAME', err.message) };
     }
-    if (isVigilError(err) && err.code === 'VIGIL_ERR_INFERENCE_DROPPED') {
+    if (isInferenceDropped(err)) {
       return { ok: false, index: job.index, error: new FrameProtocolError('SERVER_BUSY', 'The frame was dropped: the models are busy; send fewer frames.') };
     }
     log.error({ err, analyzer: analyzer.name }, 'frame analysis failed');
