@@ -7,7 +7,8 @@ import { after, before, test } from 'node:test';
 import { ModelCatalog } from '../../models/catalog.js';
 import { InferenceEngine } from '../inference/engine.js';
 import { squareCounterModel } from '../detectors/densityFixture.js';
-import type { ModelSpec } from '../inference/types.js';
+import type { ModelRunner, ModelSpec } from '../inference/types.js';
+import { VigilError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { Frame } from '../streams/frame.js';
 import type { Point } from '../vision/image.js';
@@ -87,4 +88,19 @@ test('without areas the whole frame is one area named after the stream; without 
   assert.deepEqual(o!.data, { area: 'Plaza cam', estimation: 4, interval: 10 });
   assert.deepEqual([o!.crop!.image.width, o!.crop!.image.height], [256, 256]);
   assert.throws(() => createCrowdEstimation({ log: silentLogger() }, 'x'), { code: 'VIGIL_ERR_CONFIG' });
+});
+
+test('a frame the model queue drops reaches the pipeline as a drop, and the next frame estimates instead', async () => {
+  const real = await engine.forRole('crowd-density');
+  let drops = 1;
+  const loaded: ModelRunner = {
+    spec: real.spec,
+    provider: real.provider,
+    run: (feeds, opts) => (drops-- > 0 ? Promise.reject(new VigilError('VIGIL_ERR_INFERENCE_DROPPED', 'the model queue is full')) : real.run(feeds, opts)),
+  };
+  const ce = createCrowdEstimation({ density: loaded, log: silentLogger() }, 'plaza', { intervalS: 10 });
+  // Counted as a dropped frame by the pipeline, not as an analysed one with nothing in it.
+  await assert.rejects(ce.process(frame(SCENE, 0)), { code: 'VIGIL_ERR_INFERENCE_DROPPED' });
+  const [o] = await ce.process(frame(SCENE, 200));
+  assert.equal(o?.data.estimation, 5, 'the interval was not used up by the dropped frame');
 });

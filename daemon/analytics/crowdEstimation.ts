@@ -1,6 +1,6 @@
 import { createDensityEstimator } from '../detectors/density.js';
 import type { Detection } from '../detectors/types.js';
-import { VigilError } from '../errors.js';
+import { isInferenceDropped, VigilError } from '../errors.js';
 import type { ModelRunner } from '../inference/types.js';
 import type { Logger } from '../log.js';
 import type { Frame } from '../streams/frame.js';
@@ -122,7 +122,9 @@ export function createCrowdEstimation(deps: CrowdEstimationDeps, streamId: strin
       try {
         values = await estimate(frame, idx);
       } catch (err) {
-        // Not marked done: the next frame tries again.
+        // Not marked done: the next frame tries again. A drop by the model queue is the
+        // pipeline's to count (a dropped frame, not an analysed one).
+        if (isInferenceDropped(err)) throw err;
         log.warn({ err }, 'crowd estimation failed; frame skipped');
         return [];
       }

@@ -1,3 +1,4 @@
+import { isInferenceDropped } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Frame } from '../../streams/frame.js';
 import type { Box, Point, RgbImage } from '../../vision/image.js';
@@ -101,6 +102,9 @@ export function createFaceRecognitionAnalytic(rec: FaceRecognizer, opts: { strea
           }
         }
       } catch (err) {
+        // A drop can only come from analyze(), before any track changed and with `out` still
+        // empty: the pipeline counts the frame as dropped and loses nothing.
+        if (isInferenceDropped(err)) throw err;
         log.warn({ err }, 'face recognition failed on a frame');
       }
       return out;

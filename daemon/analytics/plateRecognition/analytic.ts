@@ -1,5 +1,5 @@
 import type { Logger } from '../../log.js';
-import { toVigilError } from '../../errors.js';
+import { isInferenceDropped, toVigilError } from '../../errors.js';
 import type { Frame } from '../../streams/frame.js';
 import type { Box, RgbImage } from '../../vision/image.js';
 import { cropImage } from '../../vision/preprocess.js';
@@ -129,6 +129,15 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
     st.maxScore = Math.max(st.maxScore, p.st.maxScore);
   }
 
+  async function readUnlessDropped(...args: Parameters<PlateReader['readVehicle']>): Promise<Awaited<ReturnType<PlateReader['readVehicle']>> | undefined> {
+    try {
+      return await reader.readVehicle(...args);
+    } catch (err) {
+      if (isInferenceDropped(err)) return undefined;
+      throw err;
+    }
+  }
+
   return {
     name: 'plate-recognition',
     async process(frame: Frame): Promise<Observation[]> {
@@ -158,8 +167,11 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
           // Plate work only for vehicles not yet read confidently: a stable vote stops the reads.
           if (st.attempts < maxReads && st.stableAt === undefined) {
             st.attempts++;
-            const read = await reader.readVehicle(frame, det, run);
-            if (read && read.confidence >= minConf) {
+            const read = await readUnlessDropped(frame, det, run);
+            // Dropped by the model queue: no attempt spent, the next frame reads again; the rest
+            // of this frame (other vehicles, ended tracks) goes on.
+            if (read === undefined) st.attempts--;
+            else if (read && read.confidence >= minConf) {
               st.vote.add(read);
               st.reads.push(read);
               adoptParked(st);
@@ -201,7 +213,10 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
         }
         for (const id of [...states.keys()]) if (!tracker.all.some((t) => t.id === id)) states.delete(id);
       } catch (err) {
-        // A bad frame or a dropped inference must not stop the stream.
+        // Vehicle detection dropped by the model queue, before anything changed: the pipeline
+        // counts the frame as dropped. Reads dropped later do not get here (readUnlessDropped).
+        if (isInferenceDropped(err)) throw err;
+        // A bad frame must not stop the stream.
         log?.warn({ err: toVigilError(err), stream: frame.streamId }, 'plate recognition failed on a frame');
       }
       return out;

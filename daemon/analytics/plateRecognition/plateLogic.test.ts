@@ -6,7 +6,7 @@ import { DedupWindow, KnownPlates } from './knownPlates.js';
 import { createPlateRecognition, direction, majorityDirection, stepVote } from './analytic.js';
 import type { PlateReader } from './reader.js';
 import { warpQuad } from '../../vision/warp.js';
-import { isVigilError } from '../../errors.js';
+import { isVigilError, VigilError } from '../../errors.js';
 
 const read = (s: string, p = 0.9) => ({ chars: Array.from(s), confidences: Array.from(s, () => p) });
 
@@ -108,4 +108,63 @@ test('a weak fragment no track takes over is still announced, after the wait', a
   assert.equal(when.length, 1, 'announced once');
   // Lost after ~2 s (tracker), then parked 3 s: announced ~5 s (25 frames) after the last sighting.
   assert.ok(when[0]! >= 20, `announced at frame ${when[0]}`);
+});
+
+/** The scripted reader with the model queue dropping detections and reads on the given frames. */
+function loadedReader(script: Map<number, Array<{ x: number; plate: string | null }>>, dropDetect: (i: number) => boolean, dropRead: (i: number) => boolean): PlateReader {
+  const base = scriptedReader(script);
+  const drop = () => new VigilError('VIGIL_ERR_INFERENCE_DROPPED', 'the model queue is full');
+  return {
+    async detectVehicles(f: { index: number }, run: unknown) {
+      if (dropDetect(f.index)) throw drop();
+      return base.detectVehicles(f as never, run as never);
+    },
+    async readVehicle(f: { index: number }, det: unknown, run: unknown) {
+      if (dropRead(f.index)) throw drop();
+      return base.readVehicle(f as never, det as never, run as never);
+    },
+  } as unknown as PlateReader;
+}
+
+/** Frames 0-60 through the analytic: event data, and the frames it reported as dropped. */
+async function runFrames(reader: PlateReader): Promise<{ data: Record<string, unknown>[]; dropped: number[] }> {
+  const pr = createPlateRecognition(reader, { minAgreeing: 3 });
+  const data: Record<string, unknown>[] = [];
+  const dropped: number[] = [];
+  for (let i = 0; i <= 60; i++) {
+    try {
+      for (const e of await pr.process(frameAt(i) as never)) data.push(e.data);
+    } catch (err) {
+      assert.ok(isVigilError(err) && err.code === 'VIGIL_ERR_INFERENCE_DROPPED', `only drops reach the pipeline: ${String(err)}`);
+      dropped.push(i);
+    }
+  }
+  return { data, dropped };
+}
+
+const pick = (d: Record<string, unknown>) => [d.plate_number, d.direction, d.reads];
+
+test('under load, a dropped detection is a dropped frame (the pipeline counts it) and a dropped read is tried again: the same one event', async () => {
+  // A car driving left across 16 frames, its plate readable in each.
+  const script = new Map(Array.from({ length: 16 }, (_, i): [number, Array<{ x: number; plate: string | null }>] => [i, [{ x: 440 - i * 20, plate: 'AB123CD' }]]));
+  const clean = await runFrames(loadedReader(script, () => false, () => false));
+  const loaded = await runFrames(loadedReader(script, (i) => i === 2 || i === 6, (i) => [0, 1, 3, 4].includes(i)));
+  assert.deepEqual(clean.dropped, []);
+  assert.deepEqual(loaded.dropped, [2, 6]);
+  assert.equal(clean.data.length, 1);
+  assert.equal(loaded.data.length, 1, JSON.stringify(loaded.data));
+  assert.deepEqual(pick(loaded.data[0]!), pick(clean.data[0]!));
+  assert.deepEqual(pick(loaded.data[0]!), ['AB123CD', 'Left', 3]);
+});
+
+test('a read dropped on the frame where another car\'s track ends: that car is still announced', async () => {
+  // Car A is read twice and leaves; car B stands in view from frame 8 and the model queue drops
+  // every read of it, among them the read on the frame where A's track ends.
+  const script = new Map<number, Array<{ x: number; plate: string | null }>>([
+    [0, [{ x: 300, plate: 'XY987' }]], [1, [{ x: 299, plate: 'XY987' }]],
+    ...Array.from({ length: 50 }, (_, k): [number, Array<{ x: number; plate: string | null }>] => [k + 8, [{ x: 20, plate: 'ZZ111' }]]),
+  ]);
+  const { data, dropped } = await runFrames(loadedReader(script, () => false, (i) => i >= 8));
+  assert.deepEqual(dropped, []);
+  assert.deepEqual(data.map((d) => d.plate_number), ['XY987']);
 });
