@@ -5,6 +5,12 @@
 // ends at the start timeout), and runs again once frames return.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createServer, type ServerResponse } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDaemon, waitFor, type DaemonProcess } from './helpers/daemon.js';
 import { mediaPath } from './helpers/paths.js';
@@ -16,15 +22,17 @@ const START_S = 6;
 interface Health {
   id: string;
   state: string;
+  since: number;
+  nextRetryAt?: number;
   fps: number;
   frames: number;
   reconnects: number;
   lastError?: { code: string; message: string };
 }
 
-async function health(d: DaemonProcess): Promise<Health> {
-  const h = (await d.api<{ streams: Health[] }>('GET', '/api/status')).json.streams.find((s) => s.id === 'lot');
-  assert.ok(h, 'stream lot in the status API');
+async function health(d: DaemonProcess, id = 'lot'): Promise<Health> {
+  const h = (await d.api<{ streams: Health[] }>('GET', '/api/status')).json.streams.find((s) => s.id === id);
+  assert.ok(h, `stream ${id} in the status API`);
   return h;
 }
 
@@ -72,4 +80,48 @@ test('frames stop while ffmpeg stays connected: stalled within the stall timeout
     const h = await health(d);
     return h.state === 'running' && h.fps > 0;
   }, 60_000);
+});
+
+test('a camera that sends a burst of frames on each connection and then nothing: reconnects back off instead of retrying at once as if it were healthy', { timeout: 150_000 }, async (t) => {
+  // Some cameras answer every new session with a keyframe or two and then freeze. Each run
+  // has frames, so a supervisor that trusts the first frame resets its backoff every time and
+  // the camera spends its life `running` at fps 0 between stalls. The backoff may only start
+  // over once a run has delivered frames for a whole stall timeout.
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-burst-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const head = join(dir, 'head.ts');
+  execFileSync('ffmpeg', ['-v', 'error', '-i', mediaPath('video_street_pedestrians_640x360.mp4'), '-t', '2', '-c', 'copy', '-f', 'mpegts', head]);
+  const bytes = readFileSync(head);
+  const held = new Set<ServerResponse>();
+  const server = createServer((_req, res) => {
+    // Two seconds of video at once, then the connection stays open with nothing more.
+    res.writeHead(200, { 'content-type': 'video/mp2t' });
+    res.write(bytes);
+    held.add(res);
+    res.on('close', () => held.delete(res));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    for (const res of held) res.destroy();
+    server.close();
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cam.ts`;
+  const d = await startDaemon(
+    { config: { streams: [{ id: 'burst', url, fps: 5, stall_timeout_s: 2, start_timeout_s: 8, backoff_initial_ms: 400, backoff_max_ms: 6000, analytics: [] }] } },
+    t,
+  );
+  // The delay of each backoff, read from the status API (each backoff has its own `since`).
+  const delays = new Map<number, number>();
+  let frames = 0;
+  await waitFor('four backoffs', async () => {
+    const h = await health(d, 'burst');
+    frames = h.frames;
+    if (h.state === 'backoff' && h.nextRetryAt !== undefined && !delays.has(h.since)) delays.set(h.since, h.nextRetryAt - h.since);
+    return delays.size >= 4;
+  }, 120_000, 100);
+  const [first, , , fourth] = [...delays.values()] as [number, number, number, number];
+  t.diagnostic(`backoff delays ${[...delays.values()].join(', ')} ms; frames ${frames}`);
+  assert.ok(frames > 0, 'each connection delivered frames');
+  // Doubling from 400 ms (±20 % jitter): the fourth is ~3.2 s. Reset on every first frame, all stay ~0.4 s.
+  assert.ok(fourth >= 3 * first && fourth >= 2000, `the backoff grows while no run stays healthy: ${[...delays.values()].join(', ')} ms`);
 });

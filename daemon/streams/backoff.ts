@@ -1,4 +1,4 @@
-/** Exponential reconnect delays with jitter and a cap; reset() after a success (the first frame). */
+/** Exponential reconnect delays with jitter and a cap; reset() after a success (a run whose frames kept coming). */
 export class Backoff {
   private attempt = 0;
 

@@ -54,6 +54,8 @@ export class StreamSupervisor {
   private readonly log: Logger;
   private runStartedAt = 0;
   private lastFrameAt = 0;
+  /** When this run's first frame came; 0 once the run proved healthy (the backoff was reset). */
+  private firstFrameAt = 0;
   private killStartedAt = 0;
   private checkTimer: NodeJS.Timeout | undefined;
 
@@ -180,6 +182,7 @@ export class StreamSupervisor {
     this.nextRetryAt = undefined;
     this.stderr = [];
     this.runFrames = 0;
+    this.firstFrameAt = 0;
     this.killing = undefined;
     this.fps.reset();
     this.setState('starting', true);
@@ -215,18 +218,24 @@ export class StreamSupervisor {
 
   private onFrame(run: FfmpegRun, data: Buffer, width: number, height: number, release?: () => void): void {
     if (this.run !== run || this.killing) return;
+    const now = Date.now();
     if (this.runFrames++ === 0) {
-      // First frame: the connection works; the watchdog now guards against stalls.
-      this.backoff.reset();
+      // First frame: the connection works; the watchdog now guards against stalls. The backoff
+      // starts over only once frames have kept coming for a stall timeout: a camera that answers
+      // each session with a keyframe and then freezes must not be retried at once, forever.
+      this.firstFrameAt = now;
       this.size = { width, height };
       this.watchdog.arm(this.cfg.stallTimeoutS * 1000, () => this.onStall(run));
       this.setState('running');
       this.log.info({ width, height }, 'stream running');
     } else {
       this.watchdog.feed();
+      if (this.firstFrameAt !== 0 && now - this.firstFrameAt >= this.cfg.stallTimeoutS * 1000) {
+        this.firstFrameAt = 0;
+        this.backoff.reset();
+      }
     }
     this.frames++;
-    const now = Date.now();
     this.lastFrameAt = now;
     this.fps.tick(now);
     try {

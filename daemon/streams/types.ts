@@ -29,7 +29,7 @@ export interface StreamConfig {
   stallTimeoutS: number;
   /** No first frame for this long after a start → treated as a failed connect. */
   startTimeoutS: number;
-  /** Reconnect delays: exponential from initialMs, capped at maxMs, with ±20 % jitter; reset on the first frame. */
+  /** Reconnect delays: exponential from initialMs, capped at maxMs, with ±20 % jitter; reset once a run's frames have kept coming for stallTimeoutS. */
   backoff: { initialMs: number; maxMs: number };
   /** Extra ffmpeg input options, placed before -i (escape hatch for odd cameras). */
   inputArgs?: string[];
