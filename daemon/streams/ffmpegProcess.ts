@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +20,12 @@ export interface FfmpegRunOptions {
   onFrame(data: Buffer, width: number, height: number, release?: () => void): void;
   /** Every stderr line, raw (may hold credentials: mask before showing). */
   onStderr?(line: string): void;
+  /**
+   * Frames over a private unix socket read straight into the frame buffers (default) rather
+   * than ffmpeg's stdout, whose 64 KB chunks (~11 per 640x360 frame) are fresh allocations
+   * that keep V8 collecting.
+   */
+  frameSocket?: boolean;
 }
 
 /** How a run ended. */
@@ -25,15 +33,26 @@ export interface FfmpegExit {
   exitCode: number | null;
   signal: string | null;
   spawnError?: NodeJS.ErrnoException;
+  /** This ffmpeg could not open the frame socket (no unix protocol): run it again, over stdout. */
+  frameSocketRefused?: boolean;
 }
 
 /** Escalation delays of stop(): after `q`, then after SIGTERM. */
 const Q_GRACE_MS = 1000;
 const TERM_GRACE_MS = 2000;
+/** How often to try the frame socket until ffmpeg listens (it does once its input is open). */
+const CONNECT_RETRY_MS = 20;
+/** Set once an ffmpeg could not open a frame socket: every later run uses stdout. */
+let socketRefused = false;
+/** The longest wait for frames still in the socket after ffmpeg exited. */
+const DRAIN_MS = 500;
+/** sun_path is 108 bytes on Linux (104 on macOS): longer temp dirs fall back to stdout. */
+const MAX_SOCKET_PATH = 100;
 
 /**
- * One ffmpeg child run through fluent-ffmpeg: raw frames out of its stdout, stderr lines,
- * and one `done` promise that settles when it has exited and its stderr is fully read.
+ * One ffmpeg child run through fluent-ffmpeg: raw frames out of a private unix socket that
+ * ffmpeg listens on (or its stdout), stderr lines, and one `done` promise that settles when it
+ * has exited, its stderr is fully read and its last frames are delivered.
  */
 export class FfmpegRun {
   /** Settles once, after exit; never rejects. */
@@ -42,6 +61,10 @@ export class FfmpegRun {
   private finished = false;
   private readonly reader: FrameReader;
   private size: { width: number; height: number } | undefined;
+  /** The frame socket's folder and connection, when frames come that way. */
+  private socketDir: string | undefined;
+  private socket: Socket | undefined;
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: FfmpegRunOptions) {
     this.reader = new FrameReader((data, release) => this.opts.onFrame(data, this.size!.width, this.size!.height, release));
@@ -69,9 +92,16 @@ export class FfmpegRun {
     internals.availableEncoders = (cb) => cb(null, {});
     cmd.input(opts.input);
     addOptions(opts.inputArgs, (...a) => cmd.inputOptions(...a));
-    cmd.output(sink, { end: true });
-    addOptions(opts.outputArgs, (...a) => cmd.outputOptions(...a));
+    const socketPath = opts.frameSocket === false || socketRefused ? undefined : this.makeSocketPath();
+    if (socketPath) {
+      cmd.output(`unix:${socketPath}`);
+      addOptions([...opts.outputArgs, '-listen', '1'], (...a) => cmd.outputOptions(...a));
+    } else {
+      cmd.output(sink, { end: true });
+      addOptions(opts.outputArgs, (...a) => cmd.outputOptions(...a));
+    }
 
+    let refused = false;
     this.done = new Promise<FfmpegExit>((resolve) => {
       const settle = (err?: Error): void => {
         if (this.finished) return;
@@ -80,15 +110,21 @@ export class FfmpegRun {
         const code = this.proc?.exitCode ?? null;
         const signal = this.proc?.signalCode ?? null;
         const spawnError = err && code === null && signal === null ? (err as NodeJS.ErrnoException) : undefined;
-        resolve({ exitCode: code, signal, spawnError });
+        // The last frames may still sit in the socket when the exit is seen: read them first.
+        void this.drainSocket().then(() => resolve({ exitCode: code, signal, spawnError, ...(refused ? { frameSocketRefused: true } : {}) }));
       };
       cmd.on('start', () => {
         const proc = (cmd as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
         if (!proc) return;
         this.proc = proc;
         proc.stdin?.on('error', () => {}); // writing `q` to a dead ffmpeg must not throw
+        if (socketPath) this.connectFrames(socketPath);
       });
       cmd.on('stderr', (line: string) => {
+        // An ffmpeg built without network protocols cannot serve the socket: later runs use stdout.
+        if (socketPath && line.includes(socketPath) && /protocol not found|error opening output|could not|denied/i.test(line)) {
+          socketRefused = refused = true;
+        }
         if (!this.size) {
           const s = sizes.feed(line);
           if (s) {
@@ -102,12 +138,67 @@ export class FfmpegRun {
       cmd.on('error', (err: Error) => settle(err));
     });
     if (path === undefined) {
+      this.closeSocket();
       const err: NodeJS.ErrnoException = Object.assign(new Error(`spawn ${wanted} ENOENT`), { code: 'ENOENT', path: wanted });
       this.finished = true;
       this.done = Promise.resolve({ exitCode: null, signal: null, spawnError: err });
       return;
     }
     cmd.run();
+  }
+
+  /** A socket path in a fresh private folder, or undefined to use stdout. */
+  private makeSocketPath(): string | undefined {
+    if (process.platform === 'win32') return undefined;
+    try {
+      this.socketDir = mkdtempSync(join(tmpdir(), 'vigil-frames-'));
+    } catch {
+      return undefined;
+    }
+    const path = join(this.socketDir, 'f.sock');
+    if (Buffer.byteLength(path) <= MAX_SOCKET_PATH) return path;
+    this.closeSocket();
+    return undefined;
+  }
+
+  /** Connects to ffmpeg's frame socket, retrying until it listens or the run ends. */
+  private connectFrames(path: string): void {
+    if (this.exited) return;
+    const reader = this.reader;
+    const socket = connect({
+      path,
+      onread: {
+        buffer: () => reader.readTarget(),
+        callback: (n: number) => {
+          if (!reader.commit(n)) this.kill('SIGKILL'); // no size header: something is badly off
+          return true;
+        },
+      },
+    });
+    let connected = false;
+    socket.on('connect', () => (connected = true));
+    socket.on('error', () => {
+      // Before the connection: ffmpeg is not listening yet. After it: its exit says what happened.
+      if (connected || this.exited || this.socket !== socket) return;
+      this.retry = setTimeout(() => this.connectFrames(path), CONNECT_RETRY_MS);
+    });
+    this.socket = socket;
+  }
+
+  /** Waits (briefly) for the frame socket to reach its end, then closes it. */
+  private async drainSocket(): Promise<void> {
+    const s = this.socket;
+    if (s && !s.destroyed && !s.connecting && s.readyState !== 'closed') {
+      await Promise.race([new Promise((r) => s.once('close', r)), sleep(DRAIN_MS, undefined, { ref: false })]);
+    }
+    this.closeSocket();
+  }
+
+  private closeSocket(): void {
+    clearTimeout(this.retry);
+    this.socket?.destroy();
+    if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
+    this.socketDir = undefined;
   }
 
   /** The child's pid once spawned. */

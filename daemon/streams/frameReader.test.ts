@@ -67,3 +67,43 @@ test('a released frame\'s buffer carries a later frame; an unreleased one is nev
   assert.deepEqual([...frames[3]!.data], [13, 14, 15, 16]);
   assert.ok(!same(frames[3]!.data, frames[0]!.data) && !same(frames[3]!.data, frames[1]!.data));
 });
+
+/** Simulates a socket's onread: each read fills at most `chunk` bytes of readTarget(), then commit(n). */
+function directFeed(r: FrameReader, bytes: Buffer, chunk: number): void {
+  for (let off = 0; off < bytes.length;) {
+    const target = r.readTarget();
+    const n = Math.min(chunk, target.length, bytes.length - off);
+    bytes.copy(target, 0, off, off + n);
+    assert.equal(r.commit(n), true);
+    off += n;
+  }
+}
+
+test('direct reads land in the frame buffers: same frames as pushed chunks, before and after the size is known', () => {
+  const frameBytes = 2 * 3 * 3;
+  const all = pattern(frameBytes * 6 + 5);
+  for (const chunk of [1, 7, 18, 100]) {
+    const frames: Buffer[] = [];
+    const r = new FrameReader((f) => frames.push(Buffer.from(f)));
+    directFeed(r, all.subarray(0, 25), chunk); // ffmpeg's header not parsed yet: held
+    r.setFrameBytes(frameBytes);
+    directFeed(r, all.subarray(25), chunk);
+    assert.equal(frames.length, 6, `chunk ${chunk}`);
+    frames.forEach((f, i) => assert.deepEqual(f, all.subarray(i * frameBytes, (i + 1) * frameBytes)));
+    assert.equal(r.partialBytes, 5);
+  }
+});
+
+test('direct reads write into released buffers only: a kept frame is never overwritten', () => {
+  const frames: { data: Buffer; release?: () => void }[] = [];
+  const r = new FrameReader((data, release) => frames.push({ data, release }));
+  r.setFrameBytes(4);
+  directFeed(r, Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]), 3);
+  frames[0]!.release!();
+  directFeed(r, Buffer.from([9, 10, 11, 12, 13, 14, 15, 16]), 4);
+  assert.equal(r.reused, 1);
+  const same = (a: Buffer, b: Buffer): boolean => a.buffer === b.buffer && a.byteOffset === b.byteOffset;
+  assert.ok(same(frames[2]!.data, frames[0]!.data), 'the released buffer carried the third frame');
+  assert.ok(!same(frames[3]!.data, frames[1]!.data), 'the kept one did not');
+  assert.deepEqual(frames.map((f) => [...f.data]).slice(1), [[5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]);
+});

@@ -15,6 +15,10 @@ export class FrameReader {
   private current: Buffer | undefined;
   private filled = 0;
   private readonly pool: Buffer[] = [];
+  /** Where a direct read lands while the frame size is unknown (copied out by commit). */
+  private staging: Buffer | undefined;
+  /** Whether the last readTarget() was the staging buffer. */
+  private staged = false;
   /** Frames that reused a released buffer (no allocation). */
   reused = 0;
 
@@ -55,22 +59,48 @@ export class FrameReader {
         off += size;
         continue;
       }
-      if (!this.current) {
-        const spare = this.pool.pop();
-        if (spare) this.reused++;
-        this.current = spare ?? Buffer.allocUnsafe(size);
-      }
-      const copied = chunk.copy(this.current, this.filled, off, Math.min(chunk.length, off + size - this.filled));
+      const copied = chunk.copy(this.take(), this.filled, off, Math.min(chunk.length, off + size - this.filled));
       this.filled += copied;
       off += copied;
-      if (this.filled === size) {
-        const frame = this.current;
-        this.current = undefined;
-        this.filled = 0;
-        this.onFrame(frame, this.releaser(frame));
-      }
+      if (this.filled === size) this.finishFrame();
     }
     return true;
+  }
+
+  /**
+   * Direct reads (a socket's `onread`): the memory the next read should fill. Once the frame
+   * size is known that is the rest of the frame being assembled, so bytes land where the
+   * frame lives: no chunk allocation, no copy. Pair every read with commit(n).
+   */
+  readTarget(): Buffer {
+    this.staged = this.frameBytes === 0;
+    if (this.staged) return (this.staging ??= Buffer.allocUnsafe(64 * 1024));
+    return this.take().subarray(this.filled);
+  }
+
+  /** Direct reads: `n` bytes arrived in the buffer readTarget() last gave; false as for push(). */
+  commit(n: number): boolean {
+    if (this.staged) return this.push(Buffer.from(this.staging!.subarray(0, n))); // size unknown then: held as before
+    this.filled += n;
+    if (this.filled === this.frameBytes) this.finishFrame();
+    return true;
+  }
+
+  /** The frame buffer being filled: a released one when there is one, else fresh. */
+  private take(): Buffer {
+    if (!this.current) {
+      const spare = this.pool.pop();
+      if (spare) this.reused++;
+      this.current = spare ?? Buffer.allocUnsafe(this.frameBytes);
+    }
+    return this.current;
+  }
+
+  private finishFrame(): void {
+    const frame = this.current!;
+    this.current = undefined;
+    this.filled = 0;
+    this.onFrame(frame, this.releaser(frame));
   }
 
   private releaser(frame: Buffer): () => void {

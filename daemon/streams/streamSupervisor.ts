@@ -312,6 +312,11 @@ export class StreamSupervisor {
     const why = this.killing;
     this.run = undefined;
     if (why === 'stop' || !this.active) return;
+    if (exit.frameSocketRefused && why === undefined) {
+      this.log.warn('ffmpeg cannot serve frames over a unix socket (built without network protocols?); using its stdout');
+      this.launch();
+      return;
+    }
     if (why === undefined) {
       const c = classifyOutcome({ ...this.outcomeBase(), exitCode: exit.exitCode, signal: exit.signal, spawnError: exit.spawnError, stderr: this.stderr });
       this.fail(c);
