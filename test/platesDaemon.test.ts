@@ -65,6 +65,7 @@ test('panned cars over RTSP through the daemon: one LPR event per vehicle, right
   await waitFor('two more loops decoded', async () => (await frames('gate')) - base.gate >= 2 * CLIP_S * FPS
     && (await frames('lane')) - base.lane >= 2 * CLIP_S * FPS, 90_000, 500);
   await new Promise((r) => setTimeout(r, 2000)); // analysis of the last frames and publication
+  t.diagnostic(JSON.stringify(lpr().map((e) => ({ s: e.stream_id, ts: e.timestamp, ...e.pipeline_data, image_jpeg: undefined, jpeg: undefined }))));
 
   await t.test('exactly one event per vehicle in the dedup window, with the right plates', () => {
     assert.deepEqual(plates('gate'), ['皖K66666'], 'gate events');

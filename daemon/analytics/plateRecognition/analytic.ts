@@ -82,6 +82,15 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
     const v = st.vote.result();
     if (!v || !st.crop) return null;
     if (dedup.isDuplicate(v.text, ts)) return null;
+    // Reads below the agreement bar a few characters from a plate announced moments ago are most
+    // likely that plate misread (a car behind it, a partly hidden plate): not a second vehicle.
+    if (v.agreeing < minAgreeing) {
+      const near = dedup.nearMiss(v.text, ts, NEAR_MISS_MS);
+      if (near !== undefined) {
+        log?.debug({ stream: streamId, plate: v.text, near, reads: v.reads }, 'weak plate read taken as a misread of a recent plate');
+        return null;
+      }
+    }
     dedup.mark(v.text, ts);
     const k = known.match(v.text);
     let plateType = '';
@@ -247,6 +256,8 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
 const STILL_MS = 2000;
 /** How long a weak ended track waits for a new track of the same plate before it is announced alone. */
 const PARK_MS = 3000;
+/** How far back a weak read looks for the announced plate it may be a misread of. */
+const NEAR_MISS_MS = 15_000;
 
 function moved(st: { first: [number, number]; last: [number, number]; width: number }): boolean {
   return Math.hypot(st.last[0] - st.first[0], st.last[1] - st.first[1]) >= Math.max(8, st.width / 4);

@@ -60,9 +60,39 @@ export class DedupWindow {
     return t !== undefined && nowMs - t < this.windowMs;
   }
 
+  /**
+   * A plate announced less than `withinMs` before `nowMs` that `plate` could be a misread of:
+   * same stream, a few characters apart (at most 3, and under half of them). Undefined if none.
+   */
+  nearMiss(plate: string, nowMs: number, withinMs: number): string | undefined {
+    const a = Array.from(plate);
+    const limit = Math.min(3, Math.floor(a.length * 0.45));
+    for (const [other, t] of this.last) {
+      if (other !== plate && nowMs - t < withinMs && editDistance(a, Array.from(other), limit) <= limit) return other;
+    }
+    return undefined;
+  }
+
   /** Records an announcement and forgets entries older than the window. */
   mark(plate: string, nowMs: number): void {
     this.last.set(plate, nowMs);
     if (this.last.size > 256) for (const [k, t] of this.last) if (nowMs - t >= this.windowMs) this.last.delete(k);
   }
+}
+
+/** Levenshtein distance of two character lists, or limit + 1 once it exceeds `limit`. */
+export function editDistance(a: readonly string[], b: readonly string[], limit = Infinity): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      rowMin = Math.min(rowMin, cur[j]!);
+    }
+    if (rowMin > limit) return limit + 1;
+    prev = cur;
+  }
+  return prev[b.length]!;
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { normalisePlate, resolveFormats } from './formats.js';
 import { PlateVote } from './vote.js';
-import { DedupWindow, KnownPlates } from './knownPlates.js';
+import { DedupWindow, editDistance, KnownPlates } from './knownPlates.js';
 import { createPlateRecognition, direction, majorityDirection, stepVote } from './analytic.js';
 import type { PlateReader } from './reader.js';
 import { warpQuad } from '../../vision/warp.js';
@@ -108,6 +108,23 @@ test('a weak fragment no track takes over is still announced, after the wait', a
   assert.equal(when.length, 1, 'announced once');
   // Lost after ~2 s (tracker), then parked 3 s: announced ~5 s (25 frames) after the last sighting.
   assert.ok(when[0]! >= 20, `announced at frame ${when[0]}`);
+});
+
+test('a weak read a few characters from a plate just announced is taken as its misread; a different weak plate is still announced', async () => {
+  // Car A passes with a clear plate; a box beside it (a car behind, its plate partly hidden) reads
+  // twice as something 3 characters off, then ends: below the agreement bar, it is not a second car.
+  const run = async (weakPlate: string) => {
+    const script = new Map<number, Array<{ x: number; plate: string | null }>>();
+    for (let i = 0; i <= 5; i++) script.set(i, [{ x: 500 - i * 30, plate: '闽DG065G' }, ...(i < 2 ? [{ x: 20, plate: weakPlate }] : [])]);
+    const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
+    const plates: string[] = [];
+    for (let i = 0; i <= 60; i++) for (const e of await pr.process(frameAt(i) as never)) plates.push(String(e.data.plate_number));
+    return plates;
+  };
+  assert.deepEqual(await run('粤DGR67G'), ['闽DG065G']);
+  assert.deepEqual(await run('京A12345'), ['闽DG065G', '京A12345'], 'a plate far from it is another car');
+  assert.equal(editDistance(Array.from('粤DGR67G'), Array.from('闽DG065G')), 3);
+  assert.equal(editDistance(Array.from('AB123'), Array.from('XY98765'), 2), 3, 'capped past the limit');
 });
 
 /** The scripted reader with the model queue dropping detections and reads on the given frames. */
