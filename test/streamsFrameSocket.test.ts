@@ -1,9 +1,9 @@
 // Frames reach the daemon over a private unix socket, read straight into the frame buffers
 // (no per-chunk allocation); stdout stays the fallback. Real ffmpeg on the street clip.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { silentLogger } from '../daemon/log.js';
 import { FfmpegRun, resolveExecutable } from '../daemon/streams/ffmpegProcess.js';
@@ -14,9 +14,10 @@ const CLIP = mediaPath('video_street_pedestrians_640x360.mp4');
 const FRAMES = 12;
 
 /** Every frame of one run of the first FRAMES frames of the clip at 320 px, as copies, and how it ended. */
-async function grab(frameSocket: boolean, ffmpegPath?: string): Promise<{ frames: Buffer[]; exitCode: number | null; args: string }> {
+async function grab(frameSocket: boolean, ffmpegPath?: string): Promise<{ frames: Buffer[]; exitCode: number | null; args: string; dirAtFirstFrame?: boolean }> {
   const frames: Buffer[] = [];
   let args = '';
+  let dirAtFirstFrame: boolean | undefined;
   const run = new FfmpegRun({
     ffmpegPath,
     frameSocket,
@@ -25,18 +26,20 @@ async function grab(frameSocket: boolean, ffmpegPath?: string): Promise<{ frames
     outputArgs: ['-an', '-vf', 'scale=320:-2', '-frames:v', String(FRAMES), '-pix_fmt', 'rgb24', '-f', 'rawvideo'],
     onFrame: (data, w, h, release) => {
       assert.equal(data.length, w * h * 3);
+      const sock = /'unix:(.+)'/.exec(args)?.[1];
+      if (frames.length === 0 && sock) dirAtFirstFrame = existsSync(dirname(sock));
       frames.push(Buffer.from(data));
       release?.();
     },
     onStderr: (line) => { if (line.startsWith('Output #0')) args = line; },
   });
   const exit = await run.done;
-  return { frames, exitCode: exit.exitCode, args };
+  return { frames, exitCode: exit.exitCode, args, dirAtFirstFrame };
 }
 
 const socketDirs = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('vigil-frames-'));
 
-test('frames over the socket are byte for byte the frames of stdout, all of them, and the socket folder is removed', async () => {
+test('frames over the socket are byte for byte the frames of stdout, all of them, and the socket folder is removed once connected', async () => {
   const before = new Set(socketDirs());
   const viaSocket = await grab(true);
   const viaStdout = await grab(false);
@@ -47,6 +50,7 @@ test('frames over the socket are byte for byte the frames of stdout, all of them
   assert.equal(viaSocket.frames.length, FRAMES);
   assert.equal(viaStdout.frames.length, FRAMES);
   viaSocket.frames.forEach((f, i) => assert.ok(f.equals(viaStdout.frames[i]!), `frame ${i} differs`));
+  assert.equal(viaSocket.dirAtFirstFrame, false, 'the socket folder is gone once connected: a kill -9 later leaves nothing');
   assert.deepEqual(socketDirs().filter((n) => !before.has(n)), [], 'no socket folder left behind');
 });
 

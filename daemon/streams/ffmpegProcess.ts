@@ -176,7 +176,11 @@ export class FfmpegRun {
       },
     });
     let connected = false;
-    socket.on('connect', () => (connected = true));
+    socket.on('connect', () => {
+      connected = true;
+      // The connection outlives its path: with the folder gone now, even a kill -9 leaves nothing behind.
+      this.removeSocketDir();
+    });
     socket.on('error', () => {
       // Before the connection: ffmpeg is not listening yet. After it: its exit says what happened.
       if (connected || this.exited || this.socket !== socket) return;
@@ -197,6 +201,10 @@ export class FfmpegRun {
   private closeSocket(): void {
     clearTimeout(this.retry);
     this.socket?.destroy();
+    this.removeSocketDir();
+  }
+
+  private removeSocketDir(): void {
     if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
     this.socketDir = undefined;
   }
