@@ -112,7 +112,12 @@ test('SIGHUP applies stream changes of the config file live', async (t) => {
   const d = await startDaemon({ config: { streams: [] } }, t);
   d.writeConfig({ log_level: 'info', streams: [{ id: 'hup', url: CLIP, fps: 1, analytics: [] }] });
   d.child.kill('SIGHUP');
-  await waitFor('stream from the reloaded file running', async () => (await d.cli(['stream', 'ls'])).stdout.match(/hup\s+running/), 60_000);
+  let ls = '';
+  await waitFor('stream from the reloaded file running', async () => /hup\s+running/.test(ls = (await d.cli(['stream', 'ls'])).stdout), 60_000)
+    .catch((err: Error) => {
+      // Say what the daemon saw: its streams and the end of its log.
+      throw new Error(`${err.message}\nstream ls:\n${ls}\nlog tail:\n${d.logs().split('\n').slice(-25).join('\n')}`);
+    });
   const rm = await d.cli(['stream', 'rm', 'hup']);
   assert.match(rm.stderr, /defined in the config file/);
   // Removing every stream must be said on purpose (an empty file is refused).
