@@ -40,12 +40,14 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   const systemd = new SystemdNotifier(log);
 
   // A SIGHUP during start-up would otherwise kill the process (its default action): keep it for later.
+  // One listener for the whole life: swapping listeners leaves a moment with none.
   let pendingHup = false;
-  const early = () => {
+  let hup: (() => void) | undefined;
+  process.on('SIGHUP', () => {
+    if (hup) return hup();
     pendingHup = true;
     log.info('SIGHUP during start-up: the config is re-read once the daemon runs');
-  };
-  process.on('SIGHUP', early);
+  });
   // TERM/INT are handled from the first moment: during start-up their default action would kill
   // the process mid-way (no clean stop, no "stopped"). The stop then runs once start-up ends.
   let running: Daemon | undefined; // set once start-up has ended
@@ -82,10 +84,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   systemd.ready(`${daemon.streamCount()} stream(s), listening on ${daemon.address()}`);
   systemd.startWatchdog(() => daemon.healthy());
 
-  process.off('SIGHUP', early);
-  process.on('SIGHUP', () => {
-    void reload(daemon, opts, log);
-  });
+  hup = () => void reload(daemon, opts, log);
   if (pendingHup) void reload(daemon, opts, log);
   // A listener's failure is logged with its context, never fatal (DESIGN.md section 3.5).
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
