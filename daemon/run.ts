@@ -85,7 +85,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   systemd.startWatchdog(() => daemon.healthy());
 
   hup = () => void reload(daemon, opts, log);
-  if (pendingHup) void reload(daemon, opts, log);
+  if (pendingHup) hup();
   // A listener's failure is logged with its context, never fatal (DESIGN.md section 3.5).
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
 }
