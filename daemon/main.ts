@@ -234,7 +234,7 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
   const pipeline = new AnalyticsPipeline({
     log,
     createAnalytics,
-    emit: (obs, stream) => sink.handle(obs, stream.url),
+    prepareEmit: (obs, stream) => sink.prepare(obs, stream.url),
     eventBacklog: config.inference.event_backlog,
     motionGate: { enabled: gate.enabled, threshold: gate.threshold, maxSkipMs: gate.max_skip_s * 1000 },
   });

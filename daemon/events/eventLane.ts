@@ -10,12 +10,17 @@ export interface EventLaneStats {
   stalls: number;
 }
 
+/** Observations prepared ahead of the one being delivered (crops encoded at once, in the thread pool). */
+const LOOKAHEAD = 8;
+
 /**
- * One stream's events on their way to the sink, beside the stream's next inference:
- * observations are handed over in order, one at a time (the sink stores before it
- * publishes, so per-stream order and store-before-publish both hold). The backlog is
- * bounded: at the bound the pipeline pauses the stream's analysis (newer frames replace
- * the waiting one, counted as drops) rather than losing events it has already found.
+ * One stream's events on their way to the sink, beside the stream's next inference. Each
+ * item is first prepared (its crop encoded; up to LOOKAHEAD items at once, so a frame with
+ * several events does not encode one crop after another), then delivered, strictly one at
+ * a time and in order (the sink stores before it publishes, so per-stream order and
+ * store-before-publish both hold). The backlog is bounded: at the bound the pipeline pauses
+ * the stream's analysis (newer frames replace the waiting one, counted as drops) rather
+ * than losing events it has already found.
  */
 export class EventLane<T> {
   private readonly queue: T[] = [];
@@ -26,7 +31,8 @@ export class EventLane<T> {
   readonly stats: EventLaneStats = { backlog: 0, maxBacklog: 0, stalls: 0 };
 
   constructor(
-    private readonly emit: (item: T) => Promise<void>,
+    /** Resolves with the item's delivery, which the lane calls in order. */
+    private readonly prepare: (item: T) => Promise<() => Promise<void>>,
     private readonly limit: number,
     private readonly log: Logger,
   ) {}
@@ -53,16 +59,26 @@ export class EventLane<T> {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const item = this.queue.shift() as T;
-      this.inFlight = 1;
-      try {
-        await this.emit(item);
-      } catch (err) {
+    const ahead: Promise<(() => Promise<void>) | null>[] = [];
+    while (this.queue.length > 0 || ahead.length > 0) {
+      while (ahead.length < LOOKAHEAD && this.queue.length > 0) {
+        const item = this.queue.shift() as T;
         // The sink is documented not to throw; a bug there must not stop the lane.
+        ahead.push(this.prepare(item).catch((err: unknown) => {
+          this.log.error({ err }, 'event preparation failed; continuing with the next');
+          return null;
+        }));
+      }
+      // Counted until delivered: the one in hand and those prepared behind it.
+      this.inFlight = ahead.length;
+      const deliver = await ahead.shift()!;
+      this.inFlight = ahead.length + 1;
+      try {
+        await deliver?.();
+      } catch (err) {
         this.log.error({ err }, 'event delivery failed; continuing with the next');
       }
-      this.inFlight = 0;
+      this.inFlight = ahead.length;
       this.count();
     }
     this.running = null;

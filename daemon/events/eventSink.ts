@@ -70,15 +70,23 @@ export class EventSink {
 
   /** Builds the event of an observation (crop JPEG, masked stream address) and delivers it. */
   async handle(obs: Observation, streamAddress: string): Promise<void> {
-    let built;
+    await (await this.prepare(obs, streamAddress))();
+  }
+
+  /**
+   * Builds the event of an observation now and resolves with its delivery, for a caller that
+   * builds several at once and delivers them in order. A failed build is counted and logged;
+   * its delivery does nothing.
+   */
+  async prepare(obs: Observation, streamAddress: string): Promise<() => Promise<void>> {
     try {
-      built = await buildEvent(obs, { nodeNum: this.deps.nodeNum, streamAddress, jpegQuality: this.deps.jpegQuality, cropMaxSide: this.deps.cropMaxSide });
+      const built = await buildEvent(obs, { nodeNum: this.deps.nodeNum, streamAddress, jpegQuality: this.deps.jpegQuality, cropMaxSide: this.deps.cropMaxSide });
+      return async () => void (await this.deliver(built.event, built.crop));
     } catch (err) {
       this.counts.rejected++;
       this.log.error({ err, stream: obs.streamId, analytic: obs.analyticId }, 'event could not be built; dropped');
-      return;
+      return async () => {};
     }
-    await this.deliver(built.event, built.crop);
   }
 
   /** Stores then publishes a built event; resolves with its seq, or null when it went out unstored (or was rejected). */
