@@ -278,6 +278,10 @@ async function plateQuery(dir: string): Promise<void> {
   time('1 h range, newest 100', () => store.query({ fromTs: mid, toTs: mid + 3_600_000, limit: 100 }).length, 'time');
   time('1 h range of one camera, newest 100', () => store.query({ fromTs: mid, toTs: mid + 3_600_000, streamIds: ['cam3'], limit: 100 }).length, 'time');
   time('1 h range, oldest 100 first', () => store.query({ fromTs: mid, toTs: mid + 3_600_000, order: 'asc', limit: 100 }).length, 'time');
+  // A quiet last hour: `from` after all but the newest 10 s of events, then after every event.
+  const newest = 1_700_000_000_000 + (rows - 1) * 100;
+  time('from 10 s before the newest event, newest 100', () => store.query({ fromTs: newest - 10_000, limit: 100 }).length, 'time');
+  time('from after every event, newest 100', () => store.query({ fromTs: newest + 60_000, limit: 100 }).length, 'time');
   db.close();
 }
 

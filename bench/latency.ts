@@ -1,15 +1,16 @@
 // `npm run bench -- latency [--load] [--full]`: a frame leaves ffmpeg (the time the daemon read
 // it, the event's `timestamp`) → its event reaches a subscriber in another process: p50/p99,
-// beside the model's own run time (engine p50) in the same run. People counting presence events
-// on the street clip read at its own pace, fps 5; 1 and 4 streams (--full adds 8). Event-loop
-// lag p99 and the main thread's GC share alongside.
+// beside the model's own run time (engine p50) in the same run. People counting on the street
+// clip read at its own pace, fps 5 (its default events: one per person, summaries every 10 s;
+// ~1.5 events a second per stream, hence 20 s windows); 1 and 4 streams (--full adds 8).
+// Event-loop lag p99 and the main thread's GC share alongside.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mediaPath } from '../test/helpers/paths.js';
 import { modelRunMs, startBenchDaemon, warm } from './lib/limits.js';
 import { f1, loadLine, mainThreadWatch, pct, wantsFull, withOptionalLoad } from './lib/measure.js';
 
-const SECONDS = 10;
+const SECONDS = 20;
 
 /** A subscriber in its own process (its JSON parsing must not load the daemon's loop): prints one latency per event. */
 const SUBSCRIBER = `

@@ -150,6 +150,13 @@ test('time ranges give exactly the events inside, in seq order both ways, also w
     { fromTs: base + 2_990_000, limit: 100 },
     { fromTs: base + 9_000_000, limit: 10 },
     { fromTs: base - 100_000, toTs: base - 50_000, limit: 10 },
+    // The walk's far end bounded by the few events beyond it (and around the bound's threshold).
+    { toTs: base + 30_000, order: 'asc', limit: 50 },
+    { toTs: base - 100_000, order: 'asc', limit: 5 },
+    { fromTs: base + 2_995_000, streamIds: ['cam2'], limit: 100 },
+    { fromTs: base + 1_001_000, streamIds: ['cam0'], limit: 5000 },
+    { fromTs: base + 999_000, limit: 5000 },
+    { toTs: base + 2_000_000, order: 'asc', streamIds: ['cam1'], limit: 5000 },
   ];
   for (const q of cases) {
     const want = all

@@ -82,6 +82,9 @@ export function rowMessage(row: StoredRow, crops: boolean): string {
   return `{"seq":${row.seq},${crop}${body}`;
 }
 
+/** Events at most on the far side of a time range for its walk to be bounded by their seqs (see scan). */
+const FEW_IN_RANGE = 2000;
+
 interface Pending {
   event: VisionEvent;
   crop: Buffer | null;
@@ -218,7 +221,13 @@ export class EventStore {
     // an hour of last week). Such a walk starts at the range's last (first) seq instead, found
     // through the timestamp index; `+` keeps SQLite from sorting the range through that index.
     const bounded = order === 'asc' ? q.fromTs !== undefined : q.toTs !== undefined;
-    const ts = bounded ? '+e.timestamp' : 'e.timestamp';
+    // The walk's far end: newest first with a `from` after all but a few events (a quiet last
+    // hour) read every older row looking for more (60 ms at 300k rows). When the index holds
+    // fewer than FEW_IN_RANGE entries on the range's side of `from` (`to`), counted through it,
+    // the walk stops at their first (last) seq. A larger range fills the LIMIT on its way.
+    const farTs = order === 'asc' ? q.toTs : q.fromTs;
+    const farBounded = farTs !== undefined && this.fewBeyond(Math.trunc(farTs), order);
+    const ts = bounded || farBounded ? '+e.timestamp' : 'e.timestamp';
     if (q.fromTs !== undefined) {
       where.push(`${ts} >= ?`);
       args.push(Math.trunc(q.fromTs));
@@ -231,11 +240,24 @@ export class EventStore {
       where.push(`e.seq ${order === 'asc' ? '>=' : '<='} (SELECT ${order === 'asc' ? 'min' : 'max'}(seq) FROM events WHERE timestamp >= ? AND timestamp < ?)`);
       args.push(Math.trunc(q.fromTs ?? Number.MIN_SAFE_INTEGER), Math.trunc(q.toTs ?? Number.MAX_SAFE_INTEGER));
     }
+    if (farBounded) {
+      // `+seq`: min(seq) alone would walk the table in seq order to its first match, not use the
+      // timestamp index. No event in the range: the bound is NULL and nothing matches, without a walk.
+      where.push(order === 'asc' ? 'e.seq <= (SELECT max(+seq) FROM events WHERE timestamp < ?)' : 'e.seq >= (SELECT min(+seq) FROM events WHERE timestamp >= ?)');
+      args.push(Math.trunc(farTs!));
+    }
     const limit = Math.min(10_000, Math.max(1, Math.trunc(q.limit ?? 100)));
     const cols = q.withCrops ? 'e.seq, e.stream_id, e.analytic_id, e.json, c.jpeg' : 'e.seq, e.stream_id, e.analytic_id, e.json';
     const from = q.withCrops ? 'events e LEFT JOIN crops c ON c.seq = e.seq' : 'events e';
     const sql = `SELECT ${cols} FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY e.seq ${order === 'asc' ? 'ASC' : 'DESC'} LIMIT ${limit}`;
     return this.statement(sql).all(...args) as StoredRow[];
+  }
+
+  /** True when fewer than FEW_IN_RANGE events lie at or after `ts` (desc) or before it (asc); reads at most that many index entries. */
+  private fewBeyond(ts: number, order: 'asc' | 'desc'): boolean {
+    const side = order === 'asc' ? 'timestamp < ?' : 'timestamp >= ?';
+    const row = this.statement(`SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE ${side} LIMIT ${FEW_IN_RANGE})`).get(ts) as { n: number };
+    return row.n < FEW_IN_RANGE;
   }
 
   /** One event by its event_id, with its crop unless `withCrops` is false. */
