@@ -87,3 +87,28 @@ test('summaries keep their interval when frames come late (a loaded box analyses
   }
   assert.equal(summaries, 59, 'one per 10 s (the first interval starts with the first frame)');
 });
+
+test('no crop is cut once the only event that could carry it has been sent; a leave-only setup keeps the best crop of the whole track', () => {
+  const feed = (opts: ObjectEventOptions): { cuts: number; events: Observation[] } => {
+    const oe = new ObjectEvents(ctx, opts);
+    const a = track(3, 1_000_000);
+    let cuts = 0;
+    const events: Observation[] = [];
+    for (let i = 0; i < 12; i++) {
+      const score = 0.5 + i * 0.04; // a clear improvement every frame
+      a.matched = true;
+      a.score = score;
+      a.detBox[0] = 10; a.detBox[1] = 10; a.detBox[2] = 30 + i; a.detBox[3] = 100;
+      a.vote('person', score);
+      oe.update(1_000_000 + i * 200, [a], [], (b) => (cuts++, cropOf(b)), events);
+    }
+    oe.update(1_000_000 + 12 * 200, [], [3], (b) => (cuts++, cropOf(b)), events);
+    return { cuts, events };
+  };
+  const appearOnly = feed({ intervalS: 0 });
+  assert.equal(appearOnly.events.length, 1);
+  assert.equal(appearOnly.cuts, 3, 'crops cut on the three frames up to the announcement, none after');
+  const leaveOnly = feed({ events: ['leave'], intervalS: 0 });
+  assert.deepEqual(leaveOnly.events.map((e) => e.data.event_type), ['leave']);
+  assert.equal(leaveOnly.events[0]!.crop?.image.width, 30 + 11 - 10, 'the leave carries the crop of the last, best frame');
+});

@@ -96,10 +96,10 @@ export class ObjectEvents {
       s.lastMs = timestamp;
       s.label = t.label;
       s.confidence = t.confidence;
-      // Keep the best-looking crop; re-crop only on a clear improvement.
+      // Keep the best-looking crop; re-crop only on a clear improvement, and only while an event may still send it.
       if (t.score > s.bestScore + 0.03) {
         s.bestScore = t.score;
-        s.crop = cropOf(t.detBox);
+        if (!s.cropSent || this.events.has('update')) s.crop = cropOf(t.detBox);
       }
       if (!s.announced && s.frames >= this.confirmFrames && s.bestScore >= this.confirmScore) {
         s.announced = true;
