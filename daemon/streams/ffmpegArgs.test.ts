@@ -26,6 +26,13 @@ test('HTTP/MJPEG gets an I/O timeout, not RTSP options', () => {
   assert.ok(!a.includes('-rtsp_transport'));
 });
 
+test('decoding without frame threads (each holds back a frame); input_args come later and can turn them back on', () => {
+  const a = inputArgs(withStreamDefaults({ id: 'a', url: 'rtsp://cam/x', inputArgs: ['-thread_type', 'frame'] }));
+  const i = a.indexOf('-thread_type');
+  assert.equal(a[i + 1], 'slice');
+  assert.ok(a.lastIndexOf('-thread_type') > i, 'the user value is last, and ffmpeg takes the last');
+});
+
 test('fps, keyframe-only, downscale and rgb24 rawvideo output', () => {
   const out = outputArgs(withStreamDefaults({ id: 'a', url: 'rtsp://cam/x', fps: 2, maxWidth: 640 }));
   const vf = out[out.indexOf('-vf') + 1]!;

@@ -96,6 +96,10 @@ export function inputArgs(cfg: StreamConfig, source: Source = parseSource(cfg.ur
     if (cfg.realtime) args.push('-re');
     if (cfg.loop) args.push('-stream_loop', '-1');
   }
+  // Slice threads only: a frame-threaded decoder (ffmpeg's default) holds back a frame per
+  // thread, 2 frames (~60 ms at 30 fps) on 2 cores and 8 or more on a Jetson Orin. Cameras
+  // decode in real time on one core up to 1080p. `input_args` can set `-thread_type frame`.
+  args.push('-thread_type', 'slice');
   if (cfg.keyframesOnly) args.push('-skip_frame', 'nokey');
   args.push(...hwaccelArgs(cfg.hwaccel, cfg.hwaccelDevice));
   args.push(...(cfg.inputArgs ?? []));
