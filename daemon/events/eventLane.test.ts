@@ -22,7 +22,6 @@ test('a frame with several events prepares their crops at once and still deliver
       delivering--;
     };
   }, 64, silentLogger());
-  const t0 = performance.now();
   lane.push([0, 1, 2, 3, 4]);
   assert.equal(lane.stats.backlog, 5);
   await lane.idle();
@@ -30,8 +29,6 @@ test('a frame with several events prepares their crops at once and still deliver
   assert.equal(maxPreparing, 5, 'all five crops were being prepared together');
   assert.equal(maxDelivering, 1, 'deliveries never overlap (the store assigns seqs in this order)');
   assert.equal(lane.stats.backlog, 0);
-  // Serial preparation would take 60+50+40+30+20 ms.
-  assert.ok(performance.now() - t0 < 180, `took ${Math.round(performance.now() - t0)} ms`);
 });
 
 test('a failed preparation or delivery is logged and the lane goes on with the next item', async () => {
