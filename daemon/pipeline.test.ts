@@ -26,7 +26,7 @@ test('the next frame is analysed while the previous frame\'s events are still be
   const p = new AnalyticsPipeline({
     log: silentLogger(),
     createAnalytics: async () => [analytic(seen)],
-    emit: async (o) => { await gate; emitted.push(o.primaryText); },
+    prepareEmit: async (o) => async () => { await gate; emitted.push(o.primaryText); },
   });
   await p.setStream(entry('a'));
   p.onFrame(frame('a', 1));
@@ -49,7 +49,7 @@ test('a store that falls behind pauses only that stream at the bound; frames mea
   const p = new AnalyticsPipeline({
     log: silentLogger(),
     createAnalytics: async (s) => [analytic(s.id === 'a' ? seenA : seenB)],
-    emit: async (o) => { if (o.streamId === 'a') await gate; },
+    prepareEmit: async (o) => async () => { if (o.streamId === 'a') await gate; },
     eventBacklog: 2,
   });
   await p.setStream(entry('a'));
@@ -77,7 +77,7 @@ test('with the motion gate on, a still camera is analysed once per max-skip; a s
   const p = new AnalyticsPipeline({
     log: silentLogger(),
     createAnalytics: async (s) => [analytic(s.id === 'a' ? seenA : seenB)],
-    emit: async () => {},
+    prepareEmit: async () => async () => {},
     motionGate: { enabled: true, threshold: 4, maxSkipMs: 1000 },
   });
   await p.setStream(entry('a'));
@@ -111,7 +111,7 @@ test('streams sharing one slow model are served fairly, and each analyses its ne
       return [];
     },
   };
-  const p = new AnalyticsPipeline({ log: silentLogger(), createAnalytics: async () => [model], emit: async () => {} });
+  const p = new AnalyticsPipeline({ log: silentLogger(), createAnalytics: async () => [model], prepareEmit: async () => async () => {} });
   const ids = ['a', 'b', 'c', 'd'];
   for (const id of ids) await p.setStream(entry(id));
   for (let i = 1; i <= 60; i++) {
@@ -160,7 +160,7 @@ test('an analytic that overlaps gets the next frame while the previous one is in
       return [obs(f)];
     },
   };
-  const p = new AnalyticsPipeline({ log: silentLogger(), createAnalytics: async () => [overlapping], emit: async (o) => { emitted.push(o.primaryText); } });
+  const p = new AnalyticsPipeline({ log: silentLogger(), createAnalytics: async () => [overlapping], prepareEmit: async (o) => async () => { emitted.push(o.primaryText); } });
   await p.setStream(entry('a'));
   p.onFrame(frame('a', 1));
   await new Promise((r) => setTimeout(r, 5));
@@ -195,7 +195,7 @@ test('an analytic that does not overlap, or a model shared with a busy stream, g
         return [];
       },
     });
-    const p = new AnalyticsPipeline({ log: silentLogger(), createAnalytics: async () => [make()], emit: async () => {} });
+    const p = new AnalyticsPipeline({ log: silentLogger(), createAnalytics: async () => [make()], prepareEmit: async () => async () => {} });
     await p.setStream(entry('a'));
     // With overlap on, a second stream keeps the model busy: neither takes a second frame.
     if (overlaps) await p.setStream(entry('b'));
@@ -219,7 +219,7 @@ test('a frame the model queue dropped counts as dropped, not analysed, and is no
         return [];
       },
     }],
-    emit: async () => {},
+    prepareEmit: async () => async () => {},
   });
   await p.setStream(entry('a'));
   for (let i = 1; i <= 4; i++) {

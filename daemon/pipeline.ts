@@ -1,4 +1,4 @@
-import { isInferenceDropped, VigilError } from './errors.js';
+import { isInferenceDropped } from './errors.js';
 import type { Logger } from './log.js';
 import type { Observation, StreamAnalytic } from './analytics/types.js';
 import { EventLane } from './events/eventLane.js';
@@ -32,16 +32,12 @@ export interface PipelineDeps {
   /** Builds the analytics one stream runs (loads models on first use). */
   createAnalytics(stream: StreamEntry, log: Logger): Promise<StreamAnalytic[]>;
   /**
-   * Takes an observation on to events/ and the store, one at a time; must not throw. Runs
-   * beside the next frame's analysis. Give this or `prepareEmit`.
+   * Takes an observation on to events/ and the store in two steps, beside the next frame's
+   * analysis; must not throw. The slow part (a crop's JPEG) runs for several waiting
+   * observations at once; the delivery it resolves with is called one at a time, in order.
    */
-  emit?(obs: Observation, stream: StreamEntry): Promise<void>;
-  /**
-   * Like `emit` in two steps: the slow part (a crop's JPEG) runs for several waiting
-   * observations at once; the delivery it resolves with is called in order.
-   */
-  prepareEmit?(obs: Observation, stream: StreamEntry): Promise<() => Promise<void>>;
-  /** Observations a stream may have waiting for emit before its analysis pauses (default 64). */
+  prepareEmit(obs: Observation, stream: StreamEntry): Promise<() => Promise<void>>;
+  /** Observations a stream may have waiting for delivery before its analysis pauses (default 64). */
   eventBacklog?: number;
   /** A change gate in front of every stream's analytics (a stream's `motion_gate` overrides `enabled`). */
   motionGate?: ChangeGateOptions & { enabled: boolean };
@@ -255,11 +251,7 @@ export class AnalyticsPipeline {
   }
 
   private newLane(log: Logger): EventLane<Emission> {
-    const d = this.deps;
-    const { emit, prepareEmit } = d;
-    if (!emit && !prepareEmit) throw new VigilError('VIGIL_ERR_INTERNAL', 'The pipeline needs emit or prepareEmit');
-    const prepare = prepareEmit ? (e: Emission) => prepareEmit(e.obs, e.entry) : async (e: Emission) => () => emit!(e.obs, e.entry);
-    return new EventLane<Emission>(prepare, d.eventBacklog ?? 64, log);
+    return new EventLane<Emission>((e) => this.deps.prepareEmit(e.obs, e.entry), this.deps.eventBacklog ?? 64, log);
   }
 
   private closeAnalytics(slot: Slot): void {

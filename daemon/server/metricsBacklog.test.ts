@@ -15,7 +15,7 @@ test('a store that falls behind shows in /metrics as the stream\'s event backlog
   const pipeline = new AnalyticsPipeline({
     log: silentLogger(),
     createAnalytics: async () => [{ name: 'people-counting', process: async (f) => [{ analyticId: 'NFV4-PC', streamId: f.streamId, timestamp: f.timestamp, crop: { image: f, box: [0, 0, 1, 1] }, primaryText: '', secondaryText: '', data: {} }] }],
-    emit: () => held, // the store does not answer
+    prepareEmit: async () => () => held, // the store does not answer
     eventBacklog: 2,
   });
   t.after(async () => { release(); await pipeline.stop(); });

@@ -58,12 +58,6 @@ export interface StoredRow {
 export interface EventStoreOptions {
   /** Largest number of events committed in one transaction by `write` (default 256). */
   batchMax?: number;
-  /**
-   * How long `write` waits to gather a batch, in ms. Default 0: until the end of the current
-   * turn of the event loop (every write queued in it shares one commit, and an event waits
-   * no timer; a commit without fsync, WAL at synchronous=NORMAL, costs tens of µs).
-   */
-  batchDelayMs?: number;
 }
 
 /**
@@ -103,15 +97,12 @@ export class EventStore {
   private readonly insertBatch: (items: { event: VisionEvent; crop: Buffer | null }[]) => number[];
   private last: number;
   private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private readonly batchMax: number;
-  private readonly batchDelayMs: number;
 
   constructor(private readonly db: Db, opts: EventStoreOptions = {}) {
     migrate(db, 'events', MIGRATIONS);
     this.batchMax = Math.max(1, opts.batchMax ?? 256);
-    this.batchDelayMs = Math.max(0, opts.batchDelayMs ?? 0);
     this.insertEvent = db.prepare(
       'INSERT INTO events (event_id, stream_id, analytic_id, timestamp, primary_text, plate_number, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -140,22 +131,22 @@ export class EventStore {
 
   /**
    * Queues an event for the next micro-batch (one transaction per batch) and resolves with its
-   * seq once committed: publish after the promise resolves. Many cameras → few fsyncs.
+   * seq once committed: publish after the promise resolves.
    */
   write(event: VisionEvent, crop?: Buffer | null): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ event, crop: crop ?? null, resolve, reject });
       if (this.queue.length >= this.batchMax) this.flush();
-      else if (this.batchDelayMs > 0) this.timer ??= setTimeout(() => this.flush(), this.batchDelayMs);
+      // At the end of this turn of the event loop: writes queued in it share one commit, and
+      // none waits a timer (WAL at synchronous=NORMAL commits without fsync).
       else this.immediate ??= setImmediate(() => this.flush());
     });
   }
 
   /** Commits whatever `write` has queued. */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
-    this.timer = this.immediate = null;
+    this.immediate = null;
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
