@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
 const MOSQUITTO = process.env.VIGIL_MOSQUITTO ?? '/usr/sbin/mosquitto';
@@ -50,6 +50,9 @@ export async function startMosquitto(t: { after(fn: () => unknown): void }): Pro
     [
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
+      // Started as root, Mosquitto drops to the `mosquitto` user, which cannot write the private
+      // temp folder: persistence would silently not be saved. Stay the user that runs the tests.
+      `user ${userInfo().username}`,
       'persistence true',
       `persistence_location ${dir}/`,
       'max_queued_messages 0',
