@@ -156,7 +156,7 @@ export const configSchema = {
           properties: {
             enabled: { type: 'boolean', default: false },
             threshold: { type: 'number', exclusiveMinimum: 0, maximum: 255, default: 4 },
-            max_skip_s: { type: 'number', minimum: 0, default: 2 },
+            max_skip_s: { type: 'number', minimum: 0, default: 5 },
           },
         },
       },

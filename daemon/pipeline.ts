@@ -247,7 +247,7 @@ export class AnalyticsPipeline {
   private gateFor(entry: StreamEntry): ChangeGate | null {
     const g = this.deps.motionGate;
     const on = entry.motion_gate ?? g?.enabled ?? false;
-    return on ? new ChangeGate({ threshold: g?.threshold ?? 4, maxSkipMs: g?.maxSkipMs ?? 2000 }) : null;
+    return on ? new ChangeGate({ threshold: g?.threshold ?? 4, maxSkipMs: g?.maxSkipMs ?? 5000 }) : null;
   }
 
   private newLane(log: Logger): EventLane<Emission> {

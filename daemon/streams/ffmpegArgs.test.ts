@@ -33,6 +33,16 @@ test('decoding without frame threads (each holds back a frame); input_args come 
   assert.ok(a.lastIndexOf('-thread_type') > i, 'the user value is last, and ffmpeg takes the last');
 });
 
+test('sampling at most 6 fps skips non-reference frames; faster sampling and keyframe-only do not', () => {
+  const at = (fps: number, keyframesOnly = false) => inputArgs(withStreamDefaults({ id: 'a', url: 'rtsp://cam/x', fps, keyframesOnly }));
+  for (const fps of [1, 5, 6]) assert.deepEqual(at(fps).slice(-2), ['-skip_frame', 'noref'], `fps ${fps}`);
+  for (const fps of [8, 10, 25]) assert.ok(!at(fps).includes('-skip_frame'), `fps ${fps}`);
+  assert.deepEqual(at(5, true).filter((a) => a === '-skip_frame').length, 1);
+  assert.deepEqual(at(5, true).slice(-2), ['-skip_frame', 'nokey']);
+  const user = inputArgs(withStreamDefaults({ id: 'a', url: 'rtsp://cam/x', fps: 5, inputArgs: ['-skip_frame', 'default'] }));
+  assert.ok(user.lastIndexOf('-skip_frame') > user.indexOf('-skip_frame'), 'input_args can decode every frame again');
+});
+
 test('fps, keyframe-only, downscale and rgb24 rawvideo output', () => {
   const out = outputArgs(withStreamDefaults({ id: 'a', url: 'rtsp://cam/x', fps: 2, maxWidth: 640 }));
   const vf = out[out.indexOf('-vf') + 1]!;

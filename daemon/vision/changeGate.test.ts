@@ -31,3 +31,20 @@ test('slow drift adds up against the last frame let through', () => {
   assert.equal(g.pass(dim(93), 2), false);
   assert.equal(g.pass(dim(95), 3), true, '5 levels from the reference in small steps');
 });
+
+test('someone small entering a quiet scene passes although the mean change is tiny', () => {
+  // 640x360, a 12x30 px figure (a person far away): ~0.2 % of the picture.
+  const w = 640, h = 360;
+  const scene = (figureAt: number | null, noise = 0): RgbImage => {
+    const data = Buffer.alloc(w * h * 3);
+    for (let i = 0; i < data.length; i++) data[i] = 100 + ((i * 7919) % (noise + 1));
+    if (figureAt !== null) for (let y = 200; y < 230; y++) data.fill(30, (y * w + figureAt) * 3, (y * w + figureAt + 12) * 3);
+    return { width: w, height: h, data };
+  };
+  const g = new ChangeGate({ threshold: 4, maxSkipMs: 1e9 });
+  assert.equal(g.pass(scene(null), 0), true);
+  assert.equal(g.pass(scene(null, 4), 1), false, 'noise of a few levels everywhere is not change');
+  assert.equal(g.pass(scene(300), 2), true, 'a small dark figure appears');
+  assert.equal(g.pass(scene(300), 3), false, 'and stays');
+  assert.equal(g.pass(scene(310), 4), true, 'and moves its own width');
+});

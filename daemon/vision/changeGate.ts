@@ -10,10 +10,17 @@ export interface ChangeGateOptions {
   cols?: number;
 }
 
+/** A grid point whose luma moved this much is a changed point (sensor noise stays well under it). */
+const POINT_CHANGE = 24;
+/** This many changed points pass a frame: a distant person (~10x25 px at 640x360) covers 2-3. */
+const MIN_CHANGED_POINTS = 3;
+
 /**
  * A cheap "is anything happening" test in front of the detector: a coarse luma grid
  * (about 64x36 points, a few thousand reads a frame) compared with the grid of the last
- * frame let through, so slow drift still adds up to a pass. Two grids, reused.
+ * frame let through, so slow drift still adds up to a pass. A frame passes when the mean
+ * change reaches `threshold` (light, large movement) or when a few points changed strongly
+ * (someone small entering a quiet scene, whom a mean over the whole frame misses). Two grids, reused.
  */
 export class ChangeGate {
   private ref: Uint8Array | null = null;
@@ -39,6 +46,7 @@ export class ChangeGate {
     const sx = img.width / cols;
     const sy = img.height / rows;
     let diff = 0;
+    let strong = 0;
     const ref = this.ref;
     for (let r = 0, i = 0; r < rows; r++) {
       const row = Math.floor((r + 0.5) * sy) * img.width;
@@ -46,10 +54,14 @@ export class ChangeGate {
         const o = (row + Math.floor((c + 0.5) * sx)) * 3;
         const y = (src[o]! + 2 * src[o + 1]! + src[o + 2]!) >> 2;
         cur[i] = y;
-        if (ref) diff += Math.abs(y - ref[i]!);
+        if (ref) {
+          const d = Math.abs(y - ref[i]!);
+          diff += d;
+          if (d >= POINT_CHANGE) strong++;
+        }
       }
     }
-    const changed = !ref || diff / n >= this.opts.threshold;
+    const changed = !ref || diff / n >= this.opts.threshold || strong >= MIN_CHANGED_POINTS;
     if (!changed && now - this.lastPassAt < this.opts.maxSkipMs) return false;
     // The passed frame becomes the reference: swap buffers instead of copying.
     this.cur = this.ref ?? new Uint8Array(n);
