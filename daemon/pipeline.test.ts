@@ -232,3 +232,27 @@ test('a frame the model queue dropped counts as dropped, not analysed, and is no
   assert.equal(s.framesDropped, 2);
   assert.equal(s.errors, 0);
 });
+
+test('an analysed frame goes back to the reader only when every analytic keeps copies and no crop points into it', async () => {
+  const released: string[] = [];
+  const leased = (streamId: string, index: number): Frame => ({ ...frame(streamId, index), release: () => released.push(`${streamId}${index}`) });
+  const copying = (withCrop: boolean): StreamAnalytic => ({
+    name: 'people-counting', copiesFrames: true,
+    process: async (f) => (withCrop && f.index === 2 ? [obs(f)] : [{ ...obs(f), crop: { image: { width: 1, height: 1, data: Buffer.alloc(3) }, box: [0, 0, 1, 1] } }]),
+  });
+  const p = new AnalyticsPipeline({
+    log: silentLogger(),
+    createAnalytics: async (s) => (s.id === 'keeps' ? [copying(false), analytic([])] : [copying(true)]),
+    prepareEmit: async () => async () => {},
+  });
+  await p.setStream(entry('copies'));
+  await p.setStream(entry('keeps'));
+  for (const i of [1, 2, 3]) {
+    p.onFrame(leased('copies', i));
+    p.onFrame(leased('keeps', i));
+    for (let k = 0; k < 5; k++) await tick();
+  }
+  await p.stop();
+  assert.deepEqual(released.filter((r) => r.startsWith('copies')), ['copies1', 'copies3'], 'frame 2\'s crop is a view of the frame: kept');
+  assert.deepEqual(released.filter((r) => r.startsWith('keeps')), [], 'an analytic that may keep the frame: never handed back');
+});

@@ -231,6 +231,7 @@ export class AnalyticsPipeline {
       ),
     );
     await previous;
+    if (slot.analytics.every((a) => a.copiesFrames) && !cropsPointInto(results, frame)) frame.release?.();
     const took = Date.now() - started;
     slot.starts.splice(slot.starts.indexOf(started), 1);
     if (dropped) slot.stats.framesDropped++;
@@ -268,4 +269,10 @@ export class AnalyticsPipeline {
 
 function emptyStats(streamId: string): PipelineStats {
   return { streamId, framesIn: 0, framesAnalysed: 0, framesDropped: 0, observations: 0, errors: 0, busySince: null, lastAnalysedAt: null, framesStill: 0, analysisMs: 0, eventBacklog: 0, eventStalls: 0 };
+}
+
+/** Whether an observation's crop still points into the frame's memory (then the frame is kept). */
+function cropsPointInto(results: Observation[][], frame: Frame): boolean {
+  for (const list of results) for (const o of list) if (o.crop && o.crop.image.data.buffer === frame.data.buffer) return true;
+  return false;
 }

@@ -24,12 +24,12 @@ async function grab(frameSocket: boolean, ffmpegPath?: string): Promise<{ frames
     input: CLIP,
     inputArgs: ['-hide_banner', '-nostats', '-loglevel', 'info'],
     outputArgs: ['-an', '-vf', 'scale=320:-2', '-frames:v', String(FRAMES), '-pix_fmt', 'rgb24', '-f', 'rawvideo'],
-    onFrame: (data, w, h, release) => {
+    onFrame: (data, w, h, lease) => {
       assert.equal(data.length, w * h * 3);
       const sock = /'unix:(.+)'/.exec(args)?.[1];
       if (frames.length === 0 && sock) dirAtFirstFrame = existsSync(dirname(sock));
       frames.push(Buffer.from(data));
-      release?.();
+      lease?.release();
     },
     onStderr: (line) => { if (line.startsWith('Output #0')) args = line; },
   });

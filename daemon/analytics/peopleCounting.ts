@@ -269,6 +269,8 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
   return {
     name: kind.name,
     overlaps: true,
+    // Crops are cut as copies (paddedCrop); detections and tracks hold boxes only.
+    copiesFrames: true,
     process(frame: Frame): Promise<Observation[]> {
       // The model input is prepared now, while an earlier frame may still be in the model.
       const detected = deps.detector.detect(frame, { stream: streamId }).then(

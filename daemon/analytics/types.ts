@@ -41,6 +41,12 @@ export interface StreamAnalytic {
    * order. The pipeline overlaps frames only when every analytic of a stream says so.
    */
   readonly overlaps?: boolean;
+  /**
+   * True when nothing of the frame is kept once process() resolves (observations and state hold
+   * copies): the pipeline then hands the frame's buffer back for a later frame instead of
+   * leaving ~0.7 MB a frame (640x360) to the garbage collector.
+   */
+  readonly copiesFrames?: boolean;
   /** Analyses one sampled frame; returns zero or more observations. Must not throw on bad frames. */
   process(frame: Frame): Promise<Observation[]>;
   /** Releases per-stream state (called when the stream is removed or the daemon stops). */

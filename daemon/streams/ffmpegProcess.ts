@@ -6,7 +6,7 @@ import { delimiter, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ffmpeg from 'fluent-ffmpeg';
-import { FrameReader } from './frameReader.js';
+import { FrameReader, type FrameLease } from './frameReader.js';
 import { OutputSizeParser } from './stderrClassifier.js';
 
 /** What one ffmpeg run needs. */
@@ -16,8 +16,8 @@ export interface FfmpegRunOptions {
   input: string;
   inputArgs: string[];
   outputArgs: string[];
-  /** A whole rgb24 frame (the buffer belongs to the receiver; `release` returns it to the reader's pool). */
-  onFrame(data: Buffer, width: number, height: number, release?: () => void): void;
+  /** A whole rgb24 frame (the buffer belongs to the receiver; releasing its lease returns it to the reader's pool). */
+  onFrame(data: Buffer, width: number, height: number, lease?: FrameLease): void;
   /** Every stderr line, raw (may hold credentials: mask before showing). */
   onStderr?(line: string): void;
   /**
@@ -67,7 +67,7 @@ export class FfmpegRun {
   private retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: FfmpegRunOptions) {
-    this.reader = new FrameReader((data, release) => this.opts.onFrame(data, this.size!.width, this.size!.height, release));
+    this.reader = new FrameReader((data, lease) => this.opts.onFrame(data, this.size!.width, this.size!.height, lease));
     const sizes = new OutputSizeParser();
     // emitClose: false, or fluent-ffmpeg turns the pipe's close into an 'Output stream closed' error
     // that can race ahead of the real exit code.

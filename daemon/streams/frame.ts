@@ -7,9 +7,12 @@ export interface Frame extends RgbImage {
   index: number;
   /** Wall-clock time the frame was read, Unix ms. */
   timestamp: number;
+  /** One more holder of the frame's buffer (the live view while it is the newest frame). */
+  retain?(): void;
   /**
-   * Hands the frame's buffer back to the reader for a later frame. Only for a frame no
-   * analytic has seen (e.g. replaced while waiting); absent when the buffer is not pooled.
+   * A holder is done: after the last one the buffer carries a later frame. The pipeline releases
+   * a frame no analytic saw, or one whose analytics all keep copies (`copiesFrames`); absent
+   * when the buffer is not pooled.
    */
   release?(): void;
 }

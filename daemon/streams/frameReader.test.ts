@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FrameReader } from './frameReader.js';
+import { FrameReader, type FrameLease } from './frameReader.js';
 
 /** Bytes 0..n-1 mod 251, so any misplaced byte shows. */
 const pattern = (n: number, start = 0): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (start + i) % 251));
@@ -47,7 +47,7 @@ test('refuses to hold unbounded bytes without a size', () => {
 
 test('a released frame\'s buffer carries a later frame; an unreleased one is never overwritten', () => {
   const frames: { data: Buffer; release?: () => void }[] = [];
-  const r = new FrameReader((data, release) => frames.push({ data, release }));
+  const r = new FrameReader((data, lease) => frames.push({ data, release: lease?.release }));
   r.setFrameBytes(4);
   const feed = (bytes: number[]): void => {
     r.push(Buffer.from(bytes.slice(0, 2)));
@@ -96,7 +96,7 @@ test('direct reads land in the frame buffers: same frames as pushed chunks, befo
 
 test('direct reads write into released buffers only: a kept frame is never overwritten', () => {
   const frames: { data: Buffer; release?: () => void }[] = [];
-  const r = new FrameReader((data, release) => frames.push({ data, release }));
+  const r = new FrameReader((data, lease) => frames.push({ data, release: lease?.release }));
   r.setFrameBytes(4);
   directFeed(r, Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]), 3);
   frames[0]!.release!();
@@ -106,4 +106,25 @@ test('direct reads write into released buffers only: a kept frame is never overw
   assert.ok(same(frames[2]!.data, frames[0]!.data), 'the released buffer carried the third frame');
   assert.ok(!same(frames[3]!.data, frames[1]!.data), 'the kept one did not');
   assert.deepEqual(frames.map((f) => [...f.data]).slice(1), [[5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]);
+});
+
+test('a frame held twice (analysed, and shown live) is reused only after both let go', () => {
+  const frames: { data: Buffer; lease?: FrameLease }[] = [];
+  const r = new FrameReader((data, lease) => frames.push({ data, lease }));
+  r.setFrameBytes(4);
+  r.push(Buffer.from([1, 2]));
+  r.push(Buffer.from([3, 4]));
+  frames[0]!.lease!.retain(); // the live view takes it too
+  frames[0]!.lease!.release(); // analysed
+  r.push(Buffer.from([5, 6]));
+  r.push(Buffer.from([7, 8]));
+  assert.equal(r.reused, 0, 'still shown live: not reused');
+  assert.deepEqual([...frames[0]!.data], [1, 2, 3, 4]);
+  frames[0]!.lease!.release(); // replaced in the live view
+  frames[0]!.lease!.retain(); // a late retain after the last release changes nothing
+  r.push(Buffer.from([9, 10]));
+  r.push(Buffer.from([11, 12]));
+  assert.equal(r.reused, 1);
+  assert.equal(frames[2]!.data.buffer, frames[0]!.data.buffer);
+  assert.deepEqual([...frames[1]!.data], [5, 6, 7, 8]);
 });

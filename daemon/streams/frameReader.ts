@@ -1,12 +1,22 @@
-/** Frame buffers kept for reuse: enough for one waiting, one arriving and one spare. */
-const POOL_MAX = 3;
+/** Frame buffers kept for reuse: one waiting, two in analysis, one shown live, one arriving. */
+const POOL_MAX = 4;
+
+/**
+ * A frame buffer's holders (the pipeline, the live view): each `retain` needs a `release`, and the
+ * buffer carries a later frame only after the last one. Extra releases are ignored.
+ */
+export interface FrameLease {
+  retain(): void;
+  release(): void;
+}
 
 /**
  * Cuts ffmpeg's rawvideo byte stream into whole frames of exactly frameBytes.
  * A frame lying wholly inside one pipe chunk is handed out as a view (no copy); otherwise
  * the chunks are copied once into a frame buffer (never concatenated chunk by chunk), taken
- * from a small pool when a consumer released one (a frame dropped unseen), else fresh.
- * Each frame owns its bytes until released: consumers may keep it as long as they like.
+ * from a small pool when every holder released one (a frame dropped unseen, or analysed by
+ * analytics that keep copies), else fresh. A frame owns its bytes until its lease is released:
+ * consumers may keep it as long as they like.
  */
 export class FrameReader {
   private frameBytes = 0;
@@ -23,8 +33,8 @@ export class FrameReader {
   reused = 0;
 
   constructor(
-    /** `release` hands the buffer back for a later frame: call it only when nothing else holds the frame. */
-    private readonly onFrame: (data: Buffer, release?: () => void) => void,
+    /** The lease starts with one holder, the receiver; the buffer is pooled once every holder released it. */
+    private readonly onFrame: (data: Buffer, lease?: FrameLease) => void,
     /** Bytes held while the frame size is still unknown before giving up. */
     private readonly maxPendingBytes = 64 * 1024 * 1024,
   ) {}
@@ -100,15 +110,19 @@ export class FrameReader {
     const frame = this.current!;
     this.current = undefined;
     this.filled = 0;
-    this.onFrame(frame, this.releaser(frame));
+    this.onFrame(frame, this.lease(frame));
   }
 
-  private releaser(frame: Buffer): () => void {
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      if (frame.length === this.frameBytes && this.pool.length < POOL_MAX) this.pool.push(frame);
+  private lease(frame: Buffer): FrameLease {
+    let holders = 1;
+    return {
+      retain: () => {
+        if (holders > 0) holders++;
+      },
+      release: () => {
+        if (holders === 0 || --holders > 0) return;
+        if (frame.length === this.frameBytes && this.pool.length < POOL_MAX) this.pool.push(frame);
+      },
     };
   }
 

@@ -5,6 +5,7 @@ import { inputArgs, outputArgs, parseSource, GLOBAL_ARGS, type Source } from './
 import { FfmpegRun } from './ffmpegProcess.js';
 import { hideCredentials } from './hiddenInput.js';
 import type { Frame } from './frame.js';
+import type { FrameLease } from './frameReader.js';
 import { FpsMeter } from './fpsMeter.js';
 import { classifyOutcome, classifyStartTimeout, classifyStderr, describeSource, type Classified } from './stderrClassifier.js';
 import type { StreamConfig, StreamError, StreamHealth, StreamState } from './types.js';
@@ -200,7 +201,7 @@ export class StreamSupervisor {
       input: hidden.input,
       inputArgs: [...GLOBAL_ARGS, ...hidden.inputArgs],
       outputArgs: outputArgs(this.cfg),
-      onFrame: (data, width, height, release) => this.onFrame(run, data, width, height, release),
+      onFrame: (data, width, height, lease) => this.onFrame(run, data, width, height, lease),
       onStderr: (line) => {
         // Indented lines are header metadata: keep the stream lines, drop the rest.
         if (this.run !== run || !line.trim() || (/^\s/.test(line) && !line.includes('Stream #'))) return;
@@ -216,7 +217,7 @@ export class StreamSupervisor {
     });
   }
 
-  private onFrame(run: FfmpegRun, data: Buffer, width: number, height: number, release?: () => void): void {
+  private onFrame(run: FfmpegRun, data: Buffer, width: number, height: number, lease?: FrameLease): void {
     if (this.run !== run || this.killing) return;
     const now = Date.now();
     if (this.runFrames++ === 0) {
@@ -239,7 +240,7 @@ export class StreamSupervisor {
     this.lastFrameAt = now;
     this.fps.tick(now);
     try {
-      this.deps.onFrame({ streamId: this.cfg.id, index: this.runFrames - 1, timestamp: now, width, height, data, ...(release ? { release } : {}) });
+      this.deps.onFrame({ streamId: this.cfg.id, index: this.runFrames - 1, timestamp: now, width, height, data, ...(lease ? { retain: lease.retain, release: lease.release } : {}) });
     } catch (err) {
       // A consumer's bug must not take the stream down.
       this.log.error({ err }, 'frame listener failed');

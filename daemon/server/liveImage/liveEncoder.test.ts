@@ -54,3 +54,15 @@ test('annotated: detections with track ids, lines and zones are drawn; stale det
   const later = (await enc.get('cam', true))!;
   assert.ok(Math.abs((await pixel(later.base64, 150, 50))[1]! - 100) < 12, 'a stale box is no longer drawn');
 });
+
+test('the live view holds the newest frame of a stream until the next one replaces it (or the stream goes)', () => {
+  const holders = new Map<number, number>();
+  const leased = (ts: number) => ({ ...frame(ts), retain: () => holders.set(ts, (holders.get(ts) ?? 0) + 1), release: () => holders.set(ts, holders.get(ts)! - 1) });
+  const store = new LiveFrameStore();
+  store.putFrame(leased(1));
+  assert.equal(holders.get(1), 1);
+  store.putFrame(leased(2));
+  assert.deepEqual([holders.get(1), holders.get(2)], [0, 1], 'the replaced frame is let go, the new one held');
+  store.removeStream('cam');
+  assert.equal(holders.get(2), 0);
+});

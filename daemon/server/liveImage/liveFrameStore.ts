@@ -66,10 +66,12 @@ export class LiveFrameStore implements LiveFrameSource {
     this.holdMs = opts.holdMs ?? 1500;
   }
 
-  /** Takes a stream's newest frame (called for every frame; O(1), no copy). */
+  /** Takes a stream's newest frame (called for every frame; O(1), no copy: holds it until the next one). */
   putFrame(frame: Frame): void {
+    frame.retain?.();
     const slot = this.slots.get(frame.streamId);
     if (slot) {
+      slot.frame.release?.();
       slot.frame = frame;
       slot.seq++;
     } else {
@@ -87,6 +89,7 @@ export class LiveFrameStore implements LiveFrameSource {
 
   /** Forgets a removed stream. */
   removeStream(streamId: string): void {
+    this.slots.get(streamId)?.frame.release?.();
     this.slots.delete(streamId);
   }
 
