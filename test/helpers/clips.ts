@@ -119,14 +119,16 @@ export const PEOPLE_CROSSINGS = { in: 3, out: 2 } as const;
 /**
  * The vehicle scene (640x360, 12 s): a real car (coco_people_car, yolox_nano car 0.58 in the
  * source image) driven right across a vertical line at x = 0.5 (1-5 s), then back left (6-10 s).
- * Hand count by construction: one Right (in), one Left (out), both `car`.
+ * Hand count by construction: one Right (in), one Left (out), both `car`. The car is drawn
+ * 150 px tall: at 130 its scores sat around the tracker's 0.6 start threshold (median
+ * 0.52-0.55), so which frames ffmpeg sampled decided whether the second car got a track.
  */
 export function carCrossingClip(): string {
   return buildClip({
     background: { file: 'coco_people_group_000000001000.jpg', crop: [0, 0, 640, 100], blur: 20 }, width: 640, height: 360, seconds: 12,
     sprites: [
-      { file: 'coco_people_car_000000009891.jpg', crop: [359, 91, 281, 244], height: 130, from: [0, 200], to: [480, 200], t0: 1, t1: 5 },
-      { file: 'coco_people_car_000000009891.jpg', crop: [359, 91, 281, 244], height: 130, from: [480, 120], to: [0, 120], t0: 6, t1: 10 },
+      { file: 'coco_people_car_000000009891.jpg', crop: [359, 91, 281, 244], height: 150, from: [0, 200], to: [480, 200], t0: 1, t1: 5 },
+      { file: 'coco_people_car_000000009891.jpg', crop: [359, 91, 281, 244], height: 150, from: [480, 120], to: [0, 120], t0: 6, t1: 10 },
     ],
   });
 }
