@@ -1,12 +1,13 @@
 // Frames reach the daemon over a private unix socket, read straight into the frame buffers
 // (no per-chunk allocation); stdout stays the fallback. Real ffmpeg on the street clip.
+import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { silentLogger } from '../daemon/log.js';
-import { FfmpegRun, resolveExecutable } from '../daemon/streams/ffmpegProcess.js';
+import { FRAME_SOCKET_ACCEPT_MS, FfmpegRun, frameSocketArgs, resolveExecutable } from '../daemon/streams/ffmpegProcess.js';
 import { StreamManager } from '../daemon/streams/streamManager.js';
 import { mediaPath } from './helpers/paths.js';
 
@@ -74,4 +75,24 @@ test('an ffmpeg that cannot serve the socket (built without network protocols): 
   const h = m.get('cam')!;
   assert.equal(h.state, 'running');
   assert.ok(h.reconnects <= 1, `one failed run at most: ${h.reconnects}`);
+});
+
+test('an ffmpeg whose daemon died before connecting gives up by itself instead of holding the camera for ever', async (t) => {
+  // The daemon's own frame socket options; nobody connects, as after a kill -9 during start-up.
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-orphan-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ff = spawn('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=5', '-pix_fmt', 'rgb24', '-f', 'rawvideo', ...frameSocketArgs(), `unix:${join(dir, 'f.sock')}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.after(() => ff.kill('SIGKILL'));
+  let err = '';
+  ff.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => {
+    const giveUp = setTimeout(() => resolve(null), FRAME_SOCKET_ACCEPT_MS + 20_000);
+    ff.once('exit', (c) => {
+      clearTimeout(giveUp);
+      resolve(c);
+    });
+  });
+  assert.notEqual(code, null, 'ffmpeg still waits for a reader');
+  assert.notEqual(code, 0);
+  assert.match(err, /timed out/i);
 });

@@ -42,6 +42,12 @@ const Q_GRACE_MS = 1000;
 const TERM_GRACE_MS = 2000;
 /** How often to try the frame socket until ffmpeg listens (it does once its input is open). */
 const CONNECT_RETRY_MS = 20;
+/**
+ * How long ffmpeg waits, listening, for the daemon to connect. The daemon connects within
+ * CONNECT_RETRY_MS; the bound is for a daemon killed before that (kill -9, OOM): without it that
+ * ffmpeg waited in accept() for ever, holding a connection to the camera.
+ */
+export const FRAME_SOCKET_ACCEPT_MS = 10_000;
 /** Set once an ffmpeg could not open a frame socket: every later run uses stdout. */
 let socketRefused = false;
 /** The longest wait for frames still in the socket after ffmpeg exited. */
@@ -95,7 +101,7 @@ export class FfmpegRun {
     const socketPath = opts.frameSocket === false || socketRefused ? undefined : this.makeSocketPath();
     if (socketPath) {
       cmd.output(`unix:${socketPath}`);
-      addOptions([...opts.outputArgs, '-listen', '1'], (...a) => cmd.outputOptions(...a));
+      addOptions([...opts.outputArgs, ...frameSocketArgs()], (...a) => cmd.outputOptions(...a));
     } else {
       cmd.output(sink, { end: true });
       addOptions(opts.outputArgs, (...a) => cmd.outputOptions(...a));
@@ -251,6 +257,11 @@ export class FfmpegRun {
     this.kill('SIGKILL');
     return this.done;
   }
+}
+
+/** Output options of the frame socket: ffmpeg listens, and gives up when nobody connects in time. */
+export function frameSocketArgs(): string[] {
+  return ['-listen', '1', '-timeout', String(FRAME_SOCKET_ACCEPT_MS)];
 }
 
 /** An executable's path: a name is looked up on PATH; undefined when missing or not executable. */
