@@ -85,13 +85,13 @@ export function hwaccelArgs(hw: HwAccel, device?: string): string[] {
   }
 }
 
-/** ffmpeg input options (before -i) for a stream. */
 /**
  * Highest sampling rate at which non-reference frames are skipped: even with three non-reference
  * B-frames between references, a 25 fps camera keeps 6.25 reference frames a second.
  */
 export const REFS_ONLY_MAX_FPS = 6;
 
+/** ffmpeg input options (before -i) for a stream. */
 export function inputArgs(cfg: StreamConfig, source: Source = parseSource(cfg.url)): string[] {
   const args: string[] = [];
   // Socket I/O timeout in µs: a frozen server otherwise hangs ffmpeg forever (ffmpeg >= 5).
