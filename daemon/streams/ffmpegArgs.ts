@@ -89,7 +89,7 @@ export function hwaccelArgs(hw: HwAccel, device?: string): string[] {
  * Highest sampling rate at which non-reference frames are skipped: even with three non-reference
  * B-frames between references, a 25 fps camera keeps 6.25 reference frames a second.
  */
-export const REFS_ONLY_MAX_FPS = 6;
+const REFS_ONLY_MAX_FPS = 6;
 
 /** ffmpeg input options (before -i) for a stream. */
 export function inputArgs(cfg: StreamConfig, source: Source = parseSource(cfg.url)): string[] {
