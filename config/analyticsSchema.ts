@@ -97,6 +97,9 @@ export const analyticsSchema = {
         decision_frames: { type: 'integer', minimum: 1 },
         max_missed: { type: 'integer', minimum: 0 },
         updates: { type: 'boolean' },
+        /** Captures of one stranger that keep their image: the newest, and the best (by quality) of the older ones. */
+        unknown_recent_images: { type: 'integer', minimum: 1 },
+        unknown_images: { type: 'integer', minimum: 1 },
         gates: faceGates,
         enroll_gates: faceGates,
       },

@@ -26,8 +26,9 @@ const PER_FRAME_BYTES_PER_MIN = 4 * 1024 * 1024;
 const EVENT_GROWTH_LIMIT = PER_FRAME_BYTES_PER_MIN / 5;
 /**
  * The whole file, face gallery included: face recognition keeps its own capture (JPEG q90) and
- * embedding per face track beside the event (~10-14 KB a track, 0.15-0.3 MB a minute on the
- * looping face clip, unchanged here): a quarter.
+ * embedding per face track beside the event (~10 KB, ~0.15 MB a minute on the looping face
+ * clip); a stranger seen again keeps them only for its 20 newest and 5 best captures, so over
+ * 10 minutes the clip's two strangers stop adding them after their first ~25 passes: a quarter.
  */
 const FILE_GROWTH_LIMIT = PER_FRAME_BYTES_PER_MIN / 4;
 

@@ -174,6 +174,37 @@ describe('face recognition with an enrolled gallery (YuNet + fr_feature)', () =>
       admin.remove(rose.person_id);
       assert.deepEqual(await names('face_rose_leslie_2.jpg'), [null]);
     });
+
+    it('a stranger seen again and again keeps the images of its newest and best captures only; a thinned one is refused with the way to enrol', async () => {
+      const thin = new FaceRecognizer({ models, gallery: new FaceGallery(db), log: silentLogger(), config: { unknownRecentImages: 1, unknownImages: 1 } });
+      await thin.start();
+      const thinAdmin = new FaceAdmin(thin, silentLogger());
+      const analytic = createFaceRecognitionAnalytic(thin, { streamId: 'cam3', log: silentLogger() });
+      const seen = [];
+      for (const file of ['face_rose_leslie_1.jpg', 'face_rose_leslie_2.jpg', 'face_rose_leslie_1.jpg']) seen.push(...(await appearance(analytic, file)));
+      assert.equal(seen.length, 3);
+      const u = seen[0]!.data.unknown_id as string;
+      assert.ok(seen.every((e) => e.data.unknown_id === u), 'one stranger');
+      assert.equal(thinAdmin.unknowns().find((x) => x.unknown_id === u)!.count, 3, 'every sighting counts');
+      const variations = seen.map((e) => e.data.variation as string);
+      const withImage = variations.filter((v) => thin.gallery.captureHasImage(v));
+      // The newest and the best of the two older ones.
+      assert.equal(withImage.length, 2);
+      assert.ok(withImage.includes(variations[2]!), 'the newest keeps its image');
+      const thinned = variations.find((v) => !withImage.includes(v))!;
+      const person = thinAdmin.list().find((p) => p.name === 'Joe Biden')!;
+      await assert.rejects(thinAdmin.confirm(thinned, person.person_id), (e: unknown) => {
+        assert.ok(isVigilError(e));
+        assert.equal(e.code, 'VIGIL_ERR_NOT_FOUND');
+        assert.match(e.message, new RegExp(`vigil faces unknowns enroll ${u}`));
+        return true;
+      });
+      await assert.rejects(thinAdmin.reject(thinned, person.person_id), (e: unknown) => isVigilError(e) && e.code === 'VIGIL_ERR_NOT_FOUND');
+      assert.equal(thinAdmin.show(person.person_id).photos.length, 1, 'nothing was added to Biden');
+      const rose = await thinAdmin.enrollUnknown(u, { name: 'Rose Leslie' });
+      assert.equal(rose.photos.length, 2, 'enrolled from the two captures that kept their image');
+      thinAdmin.remove(rose.person_id);
+    });
   });
 
   it('re-embeds the gallery from stored crops when the embedder changes', async () => {

@@ -139,6 +139,8 @@ function faceConfig(o: Options): Partial<FaceRecognitionConfig> {
     decisionFrames: o.decision_frames,
     maxMissed: o.max_missed,
     updates: o.updates,
+    unknownImages: o.unknown_images,
+    unknownRecentImages: o.unknown_recent_images,
     gates: gates(o.gates as Record<string, unknown> | undefined),
     enrollGates: gates(o.enroll_gates as Record<string, unknown> | undefined),
   };

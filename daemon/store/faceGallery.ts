@@ -43,6 +43,15 @@ const MIGRATIONS = [
 export const ENROLLED_EVENT_SQL =
   "e.analytic_id = 'NFV4-FR' AND EXISTS (SELECT 1 FROM face_photos p WHERE p.capture_id = json_extract(e.json, '$.pipeline_data.variation'))";
 
+/** How many captures of one stranger keep their image: the newest, and the best of the older ones. */
+export interface CaptureThinning { newest: number; best: number }
+
+/** A capture's columns but its image. */
+const SIGHTING_COLUMNS = 'capture_id, stream_id, track_id, timestamp, decision, person_id, similarity, unknown_id, quality, landmarks, box';
+
+/** SQL over a face_captures row: not used as a negative or an enrolment photo. */
+const NOT_USED_SQL = 'capture_id NOT IN (SELECT capture_id FROM face_negatives) AND capture_id NOT IN (SELECT capture_id FROM face_photos WHERE capture_id IS NOT NULL)';
+
 const toBlob = (v: Float32Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 function fromBlob(b: Buffer): Float32Array {
   // Copy: SQLite's buffer may not be 4-byte aligned.
@@ -153,15 +162,47 @@ export class FaceGallery {
     return this.db.prepare('DELETE FROM face_embeddings WHERE model != ?').run(keepModel).changes;
   }
 
-  addCapture(c: CaptureRecord, face: StoredFace, model: string, vector: Float32Array): void {
+  /**
+   * Stores a capture. With `thin`, a stranger seen again keeps the image and embedding of only its
+   * `newest` captures and of the `best` (by quality) of the older ones; the others keep their row
+   * (a sighting, for counts and dates) without them. Captures used as photos or negatives are
+   * never thinned.
+   */
+  addCapture(c: CaptureRecord, face: StoredFace, model: string, vector: Float32Array, opts: { thin?: CaptureThinning } = {}): void {
     const tx = this.db.transaction(() => {
       this.db.prepare(`INSERT INTO face_captures (capture_id, stream_id, track_id, timestamp, decision, person_id, similarity, unknown_id, quality, crop_jpeg, landmarks, box)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(c.capture_id, c.stream_id, c.track_id, c.timestamp, c.decision, c.person_id, c.similarity, c.unknown_id, c.quality,
           face.crop, JSON.stringify(face.landmarks), JSON.stringify(face.box));
       this.putEmbedding(c.capture_id, model, vector);
+      if (c.unknown_id && opts.thin) this.thinUnknown(c.unknown_id, opts.thin);
     });
     tx();
+  }
+
+  private thinUnknown(unknownId: string, keep: CaptureThinning): void {
+    const ids = (this.db.prepare(`SELECT capture_id FROM face_captures
+      WHERE unknown_id = ? AND length(crop_jpeg) > 0 AND ${NOT_USED_SQL}
+        AND capture_id NOT IN (SELECT capture_id FROM face_captures WHERE unknown_id = ? ORDER BY timestamp DESC, rowid DESC LIMIT ?)
+      ORDER BY quality DESC LIMIT -1 OFFSET ?`).pluck().all(unknownId, unknownId, keep.newest, keep.best)) as string[];
+    const read = this.db.prepare(`SELECT ${SIGHTING_COLUMNS} FROM face_captures WHERE capture_id = ?`);
+    const drop = this.db.prepare('DELETE FROM face_captures WHERE capture_id = ?');
+    const put = this.db.prepare(`INSERT INTO face_captures (${SIGHTING_COLUMNS}, crop_jpeg)
+      VALUES (@capture_id, @stream_id, @track_id, @timestamp, @decision, @person_id, @similarity, @unknown_id, @quality, @landmarks, @box, x'')`);
+    const dropVectors = this.db.prepare('DELETE FROM face_embeddings WHERE ref = ?');
+    for (const id of ids) {
+      // Deleted and stored again rather than updated: a row shrunk in place keeps its ~4 KB
+      // leaf page to itself, while a new small row shares the last page with the others.
+      const row = read.get(id) as Record<string, unknown>;
+      drop.run(id);
+      put.run(row);
+      dropVectors.run(id);
+    }
+  }
+
+  /** False for a capture thinned by `addCapture` (its image and embedding are gone). */
+  captureHasImage(id: string): boolean {
+    return (this.db.prepare('SELECT length(crop_jpeg) > 0 FROM face_captures WHERE capture_id = ?').pluck().get(id) as number | undefined) === 1;
   }
 
   getCapture(id: string): (CaptureRecord & { face: StoredFace }) | undefined {
@@ -197,16 +238,15 @@ export class FaceGallery {
     return rows.map((r) => ({ ...r, streams: r.streams ? r.streams.split(',') : [] }));
   }
 
-  capturesOfUnknown(unknownId: string, limit: number): CaptureRecord[] {
+  capturesOfUnknown(unknownId: string, limit: number, opts: { withImage?: boolean } = {}): CaptureRecord[] {
     return this.db.prepare(`SELECT capture_id, stream_id, track_id, timestamp, decision, person_id, similarity, unknown_id, quality
-      FROM face_captures WHERE unknown_id = ? ORDER BY quality DESC LIMIT ?`).all(unknownId, limit) as CaptureRecord[];
+      FROM face_captures WHERE unknown_id = ? ${opts.withImage ? 'AND length(crop_jpeg) > 0' : ''} ORDER BY quality DESC LIMIT ?`).all(unknownId, limit) as CaptureRecord[];
   }
 
   pruneCaptures(beforeMs: number): number {
     const tx = this.db.transaction(() => {
-      const keep = `capture_id NOT IN (SELECT capture_id FROM face_negatives) AND capture_id NOT IN (SELECT capture_id FROM face_photos WHERE capture_id IS NOT NULL)`;
-      this.db.prepare(`DELETE FROM face_embeddings WHERE ref IN (SELECT capture_id FROM face_captures WHERE timestamp < ? AND ${keep})`).run(beforeMs);
-      return this.db.prepare(`DELETE FROM face_captures WHERE timestamp < ? AND ${keep}`).run(beforeMs).changes;
+      this.db.prepare(`DELETE FROM face_embeddings WHERE ref IN (SELECT capture_id FROM face_captures WHERE timestamp < ? AND ${NOT_USED_SQL})`).run(beforeMs);
+      return this.db.prepare(`DELETE FROM face_captures WHERE timestamp < ? AND ${NOT_USED_SQL}`).run(beforeMs).changes;
     });
     return tx();
   }

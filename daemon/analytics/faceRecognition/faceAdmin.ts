@@ -72,7 +72,7 @@ export class FaceAdmin {
   /** "This capture is not PERSON": stored as a negative; later matches closer to it than to the person's photos are refused. */
   async reject(ref: string, personId: string): Promise<{ capture_id: string; person_id: string }> {
     this.person(personId);
-    const captureId = await this.captureId(ref);
+    const captureId = await this.keptCapture(ref);
     this.ensureVector(captureId);
     this.rec.gallery.addNegative(personId, captureId);
     this.rec.refresh();
@@ -83,7 +83,7 @@ export class FaceAdmin {
   /** "This capture is PERSON": its crop and embedding become a photo of the person. */
   async confirm(ref: string, personId: string): Promise<PersonDetail> {
     this.person(personId);
-    const captureId = await this.captureId(ref);
+    const captureId = await this.keptCapture(ref);
     const c = this.rec.gallery.getCapture(captureId)!;
     // The latest word wins: a confirmed capture stops being a negative of the same person.
     this.rec.gallery.removeNegative(personId, captureId);
@@ -101,7 +101,7 @@ export class FaceAdmin {
 
   /** Enrols a stranger cluster as a person, from its best captures. */
   async enrollUnknown(unknownId: string, p: { name: string; relationship?: string; notes?: string }, maxPhotos = 5): Promise<PersonDetail> {
-    const caps = this.rec.gallery.capturesOfUnknown(unknownId, maxPhotos);
+    const caps = this.rec.gallery.capturesOfUnknown(unknownId, maxPhotos, { withImage: true });
     if (caps.length === 0) throw new VigilError('VIGIL_ERR_NOT_FOUND', `No unknown face cluster with id ${unknownId}.`);
     if (!p.name?.trim()) throw new VigilError('VIGIL_ERR_BAD_REQUEST', 'A person needs a name (--name).');
     const person = this.rec.gallery.createPerson({ name: p.name.trim(), relationship: p.relationship, notes: p.notes });
@@ -123,6 +123,16 @@ export class FaceAdmin {
     const v = this.lookupEvent ? await this.lookupEvent(ref) : undefined;
     if (v && this.rec.gallery.getCapture(v)) return v;
     throw new VigilError('VIGIL_ERR_NOT_FOUND', `No face capture for ${ref}: give an NFV4-FR event id or its pipeline_data.variation.`);
+  }
+
+  /** A capture whose image is still kept: a stranger seen many times keeps only its newest and best. */
+  private async keptCapture(ref: string): Promise<string> {
+    const id = await this.captureId(ref);
+    if (this.rec.gallery.captureHasImage(id)) return id;
+    const c = this.rec.gallery.getCapture(id)!;
+    throw new VigilError('VIGIL_ERR_NOT_FOUND', c.unknown_id
+      ? `Capture ${id} no longer has its image: a stranger seen often keeps it only for its newest and best captures. Enrol the stranger with \`vigil faces unknowns enroll ${c.unknown_id} --name NAME\`, or use a newer event.`
+      : `Capture ${id} no longer has its image.`);
   }
 
   private ensureVector(captureId: string): Float32Array {

@@ -34,6 +34,10 @@ export interface FaceRecognitionConfig {
   maxMissed: number;
   /** Publish an update event when a track's decision changes later. Default true. */
   updates: boolean;
+  /** A stranger's newest captures that keep their image and embedding. Default 20. */
+  unknownRecentImages: number;
+  /** Older captures of one stranger that keep them too: the best by quality. Default 5. */
+  unknownImages: number;
 }
 
 export const DEFAULT_FACE_CONFIG: FaceRecognitionConfig = {
@@ -45,6 +49,10 @@ export const DEFAULT_FACE_CONFIG: FaceRecognitionConfig = {
   decisionFrames: 3,
   maxMissed: 3,
   updates: true,
+  // The dashboard lists the 20 newest captures for confirm/reject; enrolling a stranger takes its
+  // best 5. Older captures of the same face beyond those only fill the disk.
+  unknownRecentImages: 20,
+  unknownImages: 5,
 };
 
 /** One face found and (when it passed the gates) embedded. */
@@ -208,7 +216,7 @@ export class FaceRecognizer {
   /** Stores a stream capture (embedding + crop) and returns its id (the event's `variation`). */
   async recordCapture(c: Omit<CaptureRecord, 'capture_id'>, img: RgbImage, box: Box, landmarks: readonly Point[], e: Float32Array): Promise<string> {
     const capture_id = randomUUID();
-    this.gallery.addCapture({ ...c, capture_id }, await this.storedFace(img, box, landmarks), this.model, e);
+    this.gallery.addCapture({ ...c, capture_id }, await this.storedFace(img, box, landmarks), this.model, e, { thin: { newest: this.config.unknownRecentImages, best: this.config.unknownImages } });
     return capture_id;
   }
 

@@ -75,7 +75,10 @@ export interface FaceGalleryPort {
   missingEmbeddings(model: string): { ref: string; face: StoredFace }[];
   /** Drops embeddings of other models (after re-embedding). */
   pruneEmbeddings(keepModel: string): number;
-  addCapture(c: CaptureRecord, face: StoredFace, model: string, vector: Float32Array): void;
+  /** With `thin`: a stranger keeps the image and embedding of its newest captures and the best older ones only. */
+  addCapture(c: CaptureRecord, face: StoredFace, model: string, vector: Float32Array, opts?: { thin?: { newest: number; best: number } }): void;
+  /** False for a capture whose image was thinned away (or none such). */
+  captureHasImage(id: string): boolean;
   getCapture(id: string): (CaptureRecord & { face: StoredFace }) | undefined;
   getCaptureVector(id: string, model: string): Float32Array | undefined;
   setCaptureUnknown(id: string, unknownId: string | null): void;
@@ -83,7 +86,8 @@ export interface FaceGalleryPort {
   unknownCaptures(model: string, limit: number): { capture_id: string; unknown_id: string; timestamp: number; vector: Float32Array }[];
   /** Clusters of strangers: one row per unknown_id. */
   listUnknowns(): { unknown_id: string; count: number; first_seen: number; last_seen: number; best_capture_id: string; streams: string[] }[];
-  capturesOfUnknown(unknownId: string, limit: number): CaptureRecord[];
+  /** Best first; `withImage` leaves out thinned captures. */
+  capturesOfUnknown(unknownId: string, limit: number, opts?: { withImage?: boolean }): CaptureRecord[];
   /** Drops captures older than `beforeMs` (not those used as negatives or photos). */
   pruneCaptures(beforeMs: number): number;
 }

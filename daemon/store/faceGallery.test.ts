@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FaceGallery } from './faceGallery.js';
+import { tempDatabase } from '../../test/helpers/eventFixtures.js';
+
+const face = (n: number) => ({ crop: Buffer.alloc(5000, n), landmarks: [[1, 2]] as [number, number][], box: [0, 0, 10, 10] as [number, number, number, number] });
+const vector = () => new Float32Array(128).fill(0.1);
+
+test('a stranger seen often keeps the image and embedding of its newest captures and the best older ones; its sightings and negatives stay', (t) => {
+  const { db } = tempDatabase(t);
+  const g = new FaceGallery(db);
+  const person = g.createPerson({ name: 'Jane' });
+  // Qualities in arrival order; the newest 2 and the best 3 older ones keep their image.
+  const qualities = [0.5, 0.9, 0.2, 0.8, 0.3, 0.7, 0.1, 0.4];
+  const add = (i: number, unknownId: string, quality: number) => {
+    const capture_id = `cap-${unknownId}-${i}`;
+    g.addCapture({ capture_id, stream_id: 'lobby', track_id: i, timestamp: 1000 + i, decision: 'UNKNOWN', person_id: null, similarity: 0.2, unknown_id: unknownId, quality },
+      face(i), 'emb', vector(), { thin: { newest: 2, best: 3 } });
+    return capture_id;
+  };
+  const ids = qualities.map((q, i) => {
+    const id = add(i, 'u1', q);
+    // The lowest-quality capture is kept all along because it became a negative.
+    if (i === 2) g.addNegative(person.person_id, id);
+    return id;
+  });
+  const other = add(0, 'u2', 0.05); // another stranger is not affected by u1's captures
+
+  const kept = ids.filter((id) => g.captureHasImage(id));
+  // The newest two (0.1, 0.4), the best 3 older ones (0.9, 0.8, 0.7) and the negative (0.2).
+  assert.deepEqual(kept.sort(), [ids[1], ids[2], ids[3], ids[5], ids[6], ids[7]].sort());
+  for (const id of ids) {
+    assert.equal(g.getCaptureVector(id, 'emb') !== undefined, kept.includes(id), `embedding of ${id} follows its image`);
+    assert.ok(g.getCapture(id), `${id} is still a sighting`);
+  }
+  assert.ok(g.captureHasImage(other));
+  assert.equal(g.getCapture(ids[7]!)!.face.crop.length, 5000);
+  assert.equal(g.getCapture(ids[0]!)!.face.crop.length, 0);
+
+  const u1 = g.listUnknowns().find((u) => u.unknown_id === 'u1')!;
+  assert.equal(u1.count, 8, 'the stranger was seen 8 times');
+  assert.equal(u1.best_capture_id, ids[1]);
+  assert.deepEqual(g.capturesOfUnknown('u1', 10, { withImage: true }).map((c) => c.capture_id), [ids[1], ids[3], ids[5], ids[7], ids[2], ids[6]]);
+  assert.equal(g.capturesOfUnknown('u1', 10).length, 8);
+  // Rebuilding the clusters at start reads only captures with an embedding.
+  assert.equal(g.unknownCaptures('emb', 100).filter((c) => c.unknown_id === 'u1').length, 6);
+});
+
+test('without thinning every capture keeps its image', (t) => {
+  const { db } = tempDatabase(t);
+  const g = new FaceGallery(db);
+  for (let i = 0; i < 6; i++) {
+    g.addCapture({ capture_id: `c${i}`, stream_id: 's', track_id: i, timestamp: i, decision: 'UNKNOWN', person_id: null, similarity: 0, unknown_id: 'u', quality: i / 10 }, face(i), 'emb', vector());
+  }
+  assert.equal(g.capturesOfUnknown('u', 10, { withImage: true }).length, 6);
+});
+
+test('thinned captures give their pages back: a stranger seen 60 times takes little more room than its kept images', (t) => {
+  const tableBytes = (thin?: { newest: number; best: number }) => {
+    const { db } = tempDatabase(t);
+    const g = new FaceGallery(db);
+    for (let i = 0; i < 60; i++) {
+      // ~7.8 KB, a stored face capture's usual size: more than a page, so it spills into an overflow page.
+      const big = { ...face(i), crop: Buffer.alloc(7800, i) };
+      g.addCapture({ capture_id: `c${i}`, stream_id: 's', track_id: i, timestamp: i, decision: 'UNKNOWN', person_id: null, similarity: 0, unknown_id: 'u', quality: (i * 7) % 10 }, big, 'emb', vector(), { thin });
+    }
+    return (db.prepare("SELECT sum(pgsize) FROM dbstat WHERE name IN ('face_captures', 'face_embeddings')").pluck().get() as number);
+  };
+  const all = tableBytes();
+  const thinned = tableBytes({ newest: 4, best: 2 });
+  // 6 of 60 keep their image: the rest is small rows packed together.
+  assert.ok(thinned < all * 0.25, `thinned ${thinned} B vs all ${all} B`);
+});
