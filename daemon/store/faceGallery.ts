@@ -200,11 +200,6 @@ export class FaceGallery {
     }
   }
 
-  /** False for a capture thinned by `addCapture` (its image and embedding are gone). */
-  captureHasImage(id: string): boolean {
-    return (this.db.prepare('SELECT length(crop_jpeg) > 0 FROM face_captures WHERE capture_id = ?').pluck().get(id) as number | undefined) === 1;
-  }
-
   getCapture(id: string): (CaptureRecord & { face: StoredFace }) | undefined {
     const r = this.db.prepare('SELECT * FROM face_captures WHERE capture_id = ?').get(id) as
       (CaptureRecord & { crop_jpeg: Buffer; landmarks: string; box: string }) | undefined;

@@ -72,7 +72,7 @@ export class FaceAdmin {
   /** "This capture is not PERSON": stored as a negative; later matches closer to it than to the person's photos are refused. */
   async reject(ref: string, personId: string): Promise<{ capture_id: string; person_id: string }> {
     this.person(personId);
-    const captureId = await this.keptCapture(ref);
+    const { captureId } = await this.keptCapture(ref);
     this.ensureVector(captureId);
     this.rec.gallery.addNegative(personId, captureId);
     this.rec.refresh();
@@ -83,8 +83,7 @@ export class FaceAdmin {
   /** "This capture is PERSON": its crop and embedding become a photo of the person. */
   async confirm(ref: string, personId: string): Promise<PersonDetail> {
     this.person(personId);
-    const captureId = await this.keptCapture(ref);
-    const c = this.rec.gallery.getCapture(captureId)!;
+    const { captureId, capture: c } = await this.keptCapture(ref);
     // The latest word wins: a confirmed capture stops being a negative of the same person.
     this.rec.gallery.removeNegative(personId, captureId);
     const photo = this.rec.gallery.addPhoto(personId, c.face, { source: 'confirm', capture_id: captureId, quality: { score: c.quality } });
@@ -126,10 +125,10 @@ export class FaceAdmin {
   }
 
   /** A capture whose image is still kept: a stranger seen many times keeps only its newest and best. */
-  private async keptCapture(ref: string): Promise<string> {
+  private async keptCapture(ref: string) {
     const id = await this.captureId(ref);
-    if (this.rec.gallery.captureHasImage(id)) return id;
     const c = this.rec.gallery.getCapture(id)!;
+    if (c.face.crop.length > 0) return { captureId: id, capture: c };
     throw new VigilError('VIGIL_ERR_NOT_FOUND', c.unknown_id
       ? `Capture ${id} no longer has its image: a stranger seen often keeps it only for its newest and best captures. Enrol the stranger with \`vigil faces unknowns enroll ${c.unknown_id} --name NAME\`, or use a newer event.`
       : `Capture ${id} no longer has its image.`);
