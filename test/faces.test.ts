@@ -10,7 +10,9 @@ import type { Observation } from '../daemon/analytics/types.js';
 import { isVigilError } from '../daemon/errors.js';
 import { silentLogger } from '../daemon/log.js';
 import { openDatabase, type Db } from '../daemon/store/database.js';
+import { EventStore } from '../daemon/store/eventStore.js';
 import { FaceGallery } from '../daemon/store/faceGallery.js';
+import { Retention } from '../daemon/store/retention.js';
 import type { Frame } from '../daemon/streams/frame.js';
 import { decodeImage, encodeJpeg, readImageFile } from '../daemon/vision/codec.js';
 import type { RgbImage } from '../daemon/vision/image.js';
@@ -204,6 +206,29 @@ describe('face recognition with an enrolled gallery (YuNet + fr_feature)', () =>
       const rose = await thinAdmin.enrollUnknown(u, { name: 'Rose Leslie' });
       assert.equal(rose.photos.length, 2, 'enrolled from the two captures that kept their image');
       thinAdmin.remove(rose.person_id);
+    });
+
+    it('past retention.crops_max_age_days a known face\'s capture keeps neither image nor embedding, and reject says why', async () => {
+      const analytic = createFaceRecognitionAnalytic(rec, { streamId: 'cam4', log: silentLogger() });
+      const [seen] = await appearance(analytic, 'face_biden_1.jpg');
+      assert.equal(seen!.data.name, 'Joe Biden');
+      const capture = seen!.data.variation as string;
+      const gallery = new FaceGallery(db);
+      assert.ok(gallery.getCapture(capture)!.face.crop.length > 0);
+      new EventStore(db);
+      await new Promise((r) => setTimeout(r, 20));
+      // Crops live 5 ms here: the capture above is older by now.
+      const retention = new Retention(db, { cropsMaxAgeDays: 5 / 86_400_000, pruneCompanionCrops: (before, limit) => gallery.thinCapturesBefore(before, 5, limit) }, silentLogger());
+      assert.ok(((await retention.runOnce()).cropsDeleted ?? 0) >= 1);
+      assert.equal(gallery.getCapture(capture)!.face.crop.length, 0);
+      assert.equal(gallery.getCaptureVector(capture, rec.model), undefined);
+      await assert.rejects(admin.reject(capture, ids.biden!), (e: unknown) => {
+        assert.ok(isVigilError(e));
+        assert.equal(e.code, 'VIGIL_ERR_NOT_FOUND');
+        assert.match(e.message, /retention\.crops_max_age_days/);
+        return true;
+      });
+      assert.equal(admin.show(ids.biden!).photos.length, 1, 'the enrolment photo stays');
     });
   });
 

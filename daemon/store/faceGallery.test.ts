@@ -72,3 +72,35 @@ test('thinned captures give their pages back: a stranger seen 60 times takes lit
   // 6 of 60 keep their image: the rest is small rows packed together.
   assert.ok(thinned < all * 0.25, `thinned ${thinned} B vs all ${all} B`);
 });
+
+test('face images older than crops_max_age_days go, oldest first and a batch at a time; photos, negatives and a stranger\'s best stay', (t) => {
+  const { db } = tempDatabase(t);
+  const g = new FaceGallery(db);
+  const person = g.createPerson({ name: 'Jane' });
+  const add = (id: string, timestamp: number, unknownId: string | null, quality: number) => {
+    g.addCapture({ capture_id: id, stream_id: 'lobby', track_id: 1, timestamp, decision: unknownId ? 'UNKNOWN' : 'KNOWN', person_id: unknownId ? null : person.person_id, similarity: 0.5, unknown_id: unknownId, quality },
+      face(1), 'emb', vector());
+  };
+  // Known captures at t = 1..4, a negative and a photo among them; a stranger at t = 5..8 (quality rising); one young capture.
+  for (let i = 1; i <= 4; i++) add(`k${i}`, i, null, 0.5);
+  g.addNegative(person.person_id, 'k2');
+  db.prepare("INSERT INTO face_photos VALUES ('p1', ?, 'capture', 'k3', x'01', '[]', '[]', '{}', 0)").run(person.person_id);
+  for (let i = 5; i <= 8; i++) add(`u${i}`, i, 'u', i / 10);
+  add('young', 100, null, 0.5);
+
+  // Batches of 2: k1, k4 (k2 and k3 are kept), then u5, u6 (the stranger's 2 best, u7 and u8, stay).
+  assert.equal(g.thinCapturesBefore(50, 2, 2), 2);
+  assert.deepEqual(['k1', 'k4'].map((id) => hasImage(g, id)), [false, false]);
+  assert.ok(hasImage(g, 'u5'), 'the oldest go first: the stranger waits for the next batch');
+  assert.equal(g.thinCapturesBefore(50, 2, 2), 2);
+  assert.equal(g.thinCapturesBefore(50, 2, 2), 0, 'nothing left to thin');
+
+  const kept = ['k1', 'k2', 'k3', 'k4', 'u5', 'u6', 'u7', 'u8', 'young'].filter((id) => hasImage(g, id));
+  assert.deepEqual(kept, ['k2', 'k3', 'u7', 'u8', 'young']);
+  for (const id of ['k1', 'k4', 'u5', 'u6']) {
+    assert.equal(g.getCaptureVector(id, 'emb'), undefined, `${id} lost its embedding with its image`);
+    assert.equal(g.getCapture(id)!.timestamp, Number(id.slice(1)), `${id} stays as a sighting`);
+  }
+  assert.equal(g.listUnknowns()[0]!.count, 4, 'the stranger was still seen 4 times');
+  assert.deepEqual(g.capturesOfUnknown('u', 5, { withImage: true }).map((c) => c.capture_id), ['u8', 'u7'], 'enrolling the stranger still has its best');
+});

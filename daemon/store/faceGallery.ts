@@ -37,6 +37,8 @@ const MIGRATIONS = [
      ref TEXT NOT NULL, model TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (ref, model));`,
   // Retention asks, per NFV4-FR event it would delete, whether an enrolment photo came from it.
   `CREATE INDEX face_photos_capture ON face_photos(capture_id) WHERE capture_id IS NOT NULL;`,
+  // Retention's crop-age pass walks only captures that still have an image (sightings pile up).
+  `CREATE INDEX face_captures_imaged ON face_captures(timestamp) WHERE length(crop_jpeg) > 0;`,
 ];
 
 /** SQL over an events row aliased `e`: true for NFV4-FR events whose capture became an enrolment photo (kept by retention). */
@@ -185,14 +187,35 @@ export class FaceGallery {
       WHERE unknown_id = ? AND length(crop_jpeg) > 0 AND ${NOT_USED_SQL}
         AND capture_id NOT IN (SELECT capture_id FROM face_captures WHERE unknown_id = ? ORDER BY timestamp DESC, rowid DESC LIMIT ?)
       ORDER BY quality DESC LIMIT -1 OFFSET ?`).pluck().all(unknownId, unknownId, keep.newest, keep.best)) as string[];
+    this.toSightings(ids);
+  }
+
+  /**
+   * Drops the image and embedding of up to `limit` captures older than `beforeMs`, oldest first
+   * (retention.crops_max_age_days: face crops live no longer than event crops); returns how many.
+   * Kept: photos, negatives, and each stranger's `keepBest` best captures, which enrolling it or
+   * recognising it again after a restart needs.
+   */
+  thinCapturesBefore(beforeMs: number, keepBest: number, limit: number): number {
+    const ids = this.db.prepare(`SELECT capture_id FROM face_captures c
+      WHERE length(crop_jpeg) > 0 AND timestamp < ? AND ${NOT_USED_SQL}
+        AND (unknown_id IS NULL OR capture_id NOT IN (SELECT b.capture_id FROM face_captures b
+          WHERE b.unknown_id = c.unknown_id AND length(b.crop_jpeg) > 0 ORDER BY b.quality DESC LIMIT ?))
+      ORDER BY timestamp LIMIT ?`).pluck().all(beforeMs, keepBest, limit) as string[];
+    this.db.transaction(() => this.toSightings(ids))();
+    return ids.length;
+  }
+
+  /** Captures become sightings: their row stays (counts, dates) without image and embedding. */
+  private toSightings(ids: string[]): void {
     const read = this.db.prepare(`SELECT ${SIGHTING_COLUMNS} FROM face_captures WHERE capture_id = ?`);
     const drop = this.db.prepare('DELETE FROM face_captures WHERE capture_id = ?');
     const put = this.db.prepare(`INSERT INTO face_captures (${SIGHTING_COLUMNS}, crop_jpeg)
       VALUES (@capture_id, @stream_id, @track_id, @timestamp, @decision, @person_id, @similarity, @unknown_id, @quality, @landmarks, @box, x'')`);
     const dropVectors = this.db.prepare('DELETE FROM face_embeddings WHERE ref = ?');
     for (const id of ids) {
-      // Deleted and stored again rather than updated: a row shrunk in place keeps its ~4 KB
-      // leaf page to itself, while a new small row shares the last page with the others.
+      // Deleted and stored again rather than updated: a row shrunk in place keeps its leaf page
+      // to itself, while a new small row shares the last page with the others.
       const row = read.get(id) as Record<string, unknown>;
       drop.run(id);
       put.run(row);

@@ -25,6 +25,9 @@ export interface RetentionOptions extends RetentionRule {
   /** Called after each pass with the timestamp of the oldest event kept: tables that follow the
    *  events (face captures) drop what is older. Returns how many rows went. */
   pruneCompanions?: (oldestKeptMs: number) => number;
+  /** Called with crops_max_age_days' cutoff: tables with crops of their own (face captures) drop
+   *  images older than it, at most `limit` per call. Returns how many went. */
+  pruneCompanionCrops?: (beforeMs: number, limit: number) => number;
   /** SQL boolean over the events row aliased `e`; matching events are never deleted (e.g. face enrolments). */
   protectedSql?: string;
   /** Largest WAL file kept after a checkpoint, bytes (default 64 MiB). */
@@ -37,7 +40,7 @@ export interface RetentionOptions extends RetentionRule {
 /** What one pass did. */
 export interface RetentionResult {
   deleted: number;
-  /** Crops deleted by crops_max_age_days (their events kept). */
+  /** Crops (and face capture images) deleted by crops_max_age_days (their events kept). */
   cropsDeleted?: number;
   bytesBefore: number;
   bytesAfter: number;
@@ -147,7 +150,10 @@ export class Retention {
       }
     }
     let cropsDeleted = 0;
-    if (full && this.opts.cropsMaxAgeDays !== undefined) cropsDeleted = await this.deleteOldCrops(Date.now() - this.opts.cropsMaxAgeDays * 86_400_000, pause);
+    if (full && this.opts.cropsMaxAgeDays !== undefined) {
+      const cutoff = Date.now() - this.opts.cropsMaxAgeDays * 86_400_000;
+      cropsDeleted = await this.deleteOldCrops(cutoff, pause) + await this.pruneCompanionCrops(cutoff, pause);
+    }
     let capUnreachable = false;
     if (this.lowWater !== undefined && usedBytes(this.db) > this.lowWater) {
       const excess = () => usedBytes(this.db) - this.lowWater!;
@@ -245,6 +251,21 @@ export class Retention {
       deleteBatch(seqs);
       total += seqs.length;
       await pause();
+    }
+    return total;
+  }
+
+  /** Companion crops (face capture images) older than `beforeMs`, in batches; a failure is logged, not fatal. */
+  private async pruneCompanionCrops(beforeMs: number, pause: () => Promise<void>): Promise<number> {
+    const prune = this.opts.pruneCompanionCrops;
+    let total = 0;
+    try {
+      for (let n = this.batch; prune && n === this.batch; await pause()) {
+        n = prune(beforeMs, this.batch);
+        total += n;
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'dropping old face capture images failed');
     }
     return total;
   }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventStore } from './eventStore.js';
+import { FaceGallery } from './faceGallery.js';
 import { Retention } from './retention.js';
 import { silentLogger } from '../log.js';
 import { fakeEvent, tempDatabase } from '../../test/helpers/eventFixtures.js';
@@ -50,4 +51,27 @@ test('an empty store prunes no companions: a capture may be waiting for its even
   const r = new Retention(db, { maxAgeDays: 30, pruneCompanions: () => ++calls }, silentLogger());
   await r.runOnce();
   assert.equal(calls, 0);
+});
+
+test('crops_max_age_days also drops face capture images, in batches, and counts them with the crops', async (t) => {
+  const { db } = tempDatabase(t);
+  const store = new EventStore(db);
+  const gallery = new FaceGallery(db);
+  const now = Date.now();
+  const capture = (id: string, ageDays: number) => gallery.addCapture(
+    { capture_id: id, stream_id: 'lobby', track_id: 1, timestamp: now - ageDays * DAY, decision: 'UNKNOWN', person_id: null, similarity: 0, unknown_id: null, quality: 0.5 },
+    { crop: Buffer.alloc(4000, 1), landmarks: [], box: [0, 0, 1, 1] }, 'emb', new Float32Array(8));
+  const { event, crop } = fakeEvent('NFV4-FR', 'lobby', { ts: now - 20 * DAY, n: 1 });
+  store.append(event, crop);
+  for (let i = 0; i < 5; i++) capture(`old${i}`, 10 + i);
+  capture('new', 1);
+  const r = new Retention(db, {
+    cropsMaxAgeDays: 7,
+    batch: 2,
+    pruneCompanionCrops: (before, limit) => gallery.thinCapturesBefore(before, 5, limit),
+  }, silentLogger());
+  const res = await r.runOnce();
+  assert.equal(res.cropsDeleted, 1 + 5, 'the event crop and the five old face images, two at a time');
+  for (let i = 0; i < 5; i++) assert.equal(gallery.getCapture(`old${i}`)!.face.crop.length, 0);
+  assert.equal(gallery.getCapture('new')!.face.crop.length, 4000, 'a young capture keeps its image');
 });

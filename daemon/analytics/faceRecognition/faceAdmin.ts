@@ -130,8 +130,8 @@ export class FaceAdmin {
     const c = this.rec.gallery.getCapture(id)!;
     if (c.face.crop.length > 0) return { captureId: id, capture: c };
     throw new VigilError('VIGIL_ERR_NOT_FOUND', c.unknown_id
-      ? `Capture ${id} no longer has its image: a stranger seen often keeps it only for its newest and best captures. Enrol the stranger with \`vigil faces unknowns enroll ${c.unknown_id} --name NAME\`, or use a newer event.`
-      : `Capture ${id} no longer has its image.`);
+      ? `Capture ${id} no longer has its image: a stranger keeps images of its newest and best captures only (past retention.crops_max_age_days, of its best only). Enrol the stranger with \`vigil faces unknowns enroll ${c.unknown_id} --name NAME\`, or use a newer event.`
+      : `Capture ${id} no longer has its image: face images are kept for retention.crops_max_age_days, like event crops.`);
   }
 
   private ensureVector(captureId: string): Float32Array {
