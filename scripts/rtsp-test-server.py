@@ -61,9 +61,14 @@ def free_udp_port():
 
 def looped_ts_copy(path, ffmpeg):
     """Re-encodes the clip once into a cached MPEG-TS (1 s GOP, one slice a frame, no B-frames)."""
-    st = os.stat(path)
-    key = hashlib.sha1(f'{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|v3'.encode()).hexdigest()[:16]
-    cache_dir = os.path.join(tempfile.gettempdir(), 'vigil-rtsp-test')
+    # Keyed by content: tests serve clips they wrote to fresh temporary paths, and a key by path
+    # and mtime cached the same clip again on every run.
+    h = hashlib.sha1(b'v3|')
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            h.update(chunk)
+    key = h.hexdigest()[:16]
+    cache_dir = os.environ.get('VIGIL_RTSP_CACHE') or os.path.join(tempfile.gettempdir(), 'vigil-rtsp-test')
     os.makedirs(cache_dir, exist_ok=True)
     out = os.path.join(cache_dir, f'{key}.ts')
     if os.path.exists(out):

@@ -3,7 +3,8 @@
 // then integration tests (test/, real ffmpeg/RTSP/sockets/browser) one file at a time.
 // Usage: node scripts/run-tests.mjs [unit|integration] [name-filter]
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -37,7 +38,11 @@ if (run('npx', ['tsc', '-p', 'tsconfig.json']) !== 0) {
   process.exit(1);
 }
 
-const env = { VIGIL_TEST: '1' };
+// Every temporary file of the tests (data folders, model copies, sockets) goes under one folder
+// removed at the end, so runs do not pile up in /tmp (a leaked face test folder holds 9 MB of
+// models). The RTSP server's transcoded media stay cached across runs.
+const testTmp = mkdtempSync(join(tmpdir(), 'vigil-tests-'));
+const env = { VIGIL_TEST: '1', TMPDIR: testTmp, VIGIL_RTSP_CACHE: process.env.VIGIL_RTSP_CACHE ?? join(tmpdir(), 'vigil-rtsp-test') };
 // TAP as the log, and every failure listed again at the end of each phase (stderr).
 const reporters = ['--test-reporter=tap', '--test-reporter-destination=stdout',
   `--test-reporter=${join(root, 'scripts/failures-reporter.mjs')}`, '--test-reporter-destination=stderr'];
@@ -49,4 +54,5 @@ if (which !== 'unit' && integration.length) {
   console.log(`== integration tests (${integration.length} files)`);
   failed = run(process.execPath, ['--import', 'tsx', '--test', ...reporters, '--test-concurrency=1', '--test-timeout=600000', ...integration], env) !== 0 || failed;
 }
+rmSync(testTmp, { recursive: true, force: true });
 process.exit(failed ? 1 : 0);
