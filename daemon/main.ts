@@ -12,7 +12,7 @@ import {
   DETECT_CLASSES,
   type FrameAnalyzer,
 } from './analytics/frameAnalyzers.js';
-import { createAnalyticsFactory, SharedAnalytics, unknownImagesKept } from './analytics/registry.js';
+import { createAnalyticsFactory, SharedAnalytics } from './analytics/registry.js';
 import { EventSink } from './events/eventSink.js';
 import { InferenceEngine } from './inference/engine.js';
 import { planThreads } from './inference/threadBudget.js';
@@ -161,8 +161,8 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     cropsMaxAgeDays: config.retention.crops_max_age_days ?? undefined,
     // Face captures follow their events: a capture older than every kept event has nothing left to confirm.
     pruneCompanions: (oldest) => gallery.pruneCaptures(oldest),
-    // Face capture images live no longer than event crops; a stranger keeps what enrolling it takes.
-    pruneCompanionCrops: (before, limit) => gallery.thinCapturesBefore(before, unknownImagesKept(config), limit),
+    // Face capture images live no longer than event crops.
+    pruneCompanionCrops: (before, limit) => gallery.thinCapturesBefore(before, limit),
     perAnalytic: Object.fromEntries(
       Object.entries(config.retention.per_analytic).map(([k, r]) => [k, { maxAgeDays: r.max_age_days, maxBytes: r.max_bytes }]),
     ),

@@ -208,27 +208,32 @@ describe('face recognition with an enrolled gallery (YuNet + fr_feature)', () =>
       thinAdmin.remove(rose.person_id);
     });
 
-    it('past retention.crops_max_age_days a known face\'s capture keeps neither image nor embedding, and reject says why', async () => {
+    it('past retention.crops_max_age_days a capture keeps neither image nor embedding; reject and enrol say why', async () => {
       const analytic = createFaceRecognitionAnalytic(rec, { streamId: 'cam4', log: silentLogger() });
-      const [seen] = await appearance(analytic, 'face_biden_1.jpg');
-      assert.equal(seen!.data.name, 'Joe Biden');
-      const capture = seen!.data.variation as string;
+      const [known] = await appearance(analytic, 'face_biden_1.jpg');
+      const [stranger] = await appearance(analytic, 'face_rose_leslie_1.jpg');
+      assert.equal(known!.data.name, 'Joe Biden');
+      const capture = known!.data.variation as string;
+      const u = stranger!.data.unknown_id as string;
       const gallery = new FaceGallery(db);
       assert.ok(gallery.getCapture(capture)!.face.crop.length > 0);
       new EventStore(db);
       await new Promise((r) => setTimeout(r, 20));
-      // Crops live 5 ms here: the capture above is older by now.
-      const retention = new Retention(db, { cropsMaxAgeDays: 5 / 86_400_000, pruneCompanionCrops: (before, limit) => gallery.thinCapturesBefore(before, 5, limit) }, silentLogger());
-      assert.ok(((await retention.runOnce()).cropsDeleted ?? 0) >= 1);
+      // Crops live 5 ms here: both captures above are older by now.
+      const retention = new Retention(db, { cropsMaxAgeDays: 5 / 86_400_000, pruneCompanionCrops: (before, limit) => gallery.thinCapturesBefore(before, limit) }, silentLogger());
+      assert.ok(((await retention.runOnce()).cropsDeleted ?? 0) >= 2);
       assert.equal(gallery.getCapture(capture)!.face.crop.length, 0);
       assert.equal(gallery.getCaptureVector(capture, rec.model), undefined);
-      await assert.rejects(admin.reject(capture, ids.biden!), (e: unknown) => {
+      const expired = (e: unknown) => {
         assert.ok(isVigilError(e));
         assert.equal(e.code, 'VIGIL_ERR_NOT_FOUND');
         assert.match(e.message, /retention\.crops_max_age_days/);
         return true;
-      });
+      };
+      await assert.rejects(admin.reject(capture, ids.biden!), expired);
+      await assert.rejects(admin.enrollUnknown(u, { name: 'Rose Leslie' }), expired);
       assert.equal(admin.show(ids.biden!).photos.length, 1, 'the enrolment photo stays');
+      assert.ok(!admin.list().some((p) => p.name === 'Rose Leslie'), 'nobody half-enrolled');
     });
   });
 

@@ -15,7 +15,7 @@ import { createCrowdEstimation } from './crowdEstimation.js';
 import { createFaceDetector, type FaceDetector } from './faceRecognition/faceDetector.js';
 import { FaceAdmin, type EventVariationLookup } from './faceRecognition/faceAdmin.js';
 import { createFaceRecognitionAnalytic } from './faceRecognition/faceRecognitionAnalytic.js';
-import { DEFAULT_FACE_CONFIG, FaceRecognizer, type FaceRecognitionConfig } from './faceRecognition/faceRecognizer.js';
+import { FaceRecognizer, type FaceRecognitionConfig } from './faceRecognition/faceRecognizer.js';
 import type { FaceGalleryPort } from './faceRecognition/galleryPort.js';
 import type { QualityGates } from './faceRecognition/quality.js';
 import type { AnalyticName, StreamAnalytic } from './types.js';
@@ -126,11 +126,6 @@ export class FrameMemoDetector {
 function gates(o: Record<string, unknown> | undefined): Partial<QualityGates> | undefined {
   if (!o) return undefined;
   return { minFaceSize: o.min_face_size as number | undefined, minBlur: o.min_blur as number | undefined, maxYaw: o.max_yaw as number | undefined, maxRoll: o.max_roll as number | undefined };
-}
-
-/** Captures a stranger keeps with their image however old (`face-recognition.unknown_images`): what enrolling it takes. */
-export function unknownImagesKept(config: VigilConfig): number {
-  return faceConfig((config.analytics['face-recognition'] as Options | undefined) ?? {}).unknownImages ?? DEFAULT_FACE_CONFIG.unknownImages;
 }
 
 /** `analytics.face-recognition` (snake_case YAML) to the recognizer's options; unset keys keep defaults. */

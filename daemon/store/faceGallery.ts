@@ -192,16 +192,12 @@ export class FaceGallery {
 
   /**
    * Drops the image and embedding of up to `limit` captures older than `beforeMs`, oldest first
-   * (retention.crops_max_age_days: face crops live no longer than event crops); returns how many.
-   * Kept: photos, negatives, and each stranger's `keepBest` best captures, which enrolling it or
-   * recognising it again after a restart needs.
+   * (retention.crops_max_age_days: face crops live no longer than event crops, strangers' too);
+   * photos and negatives stay. Returns how many went.
    */
-  thinCapturesBefore(beforeMs: number, keepBest: number, limit: number): number {
-    const ids = this.db.prepare(`SELECT capture_id FROM face_captures c
-      WHERE length(crop_jpeg) > 0 AND timestamp < ? AND ${NOT_USED_SQL}
-        AND (unknown_id IS NULL OR capture_id NOT IN (SELECT b.capture_id FROM face_captures b
-          WHERE b.unknown_id = c.unknown_id AND length(b.crop_jpeg) > 0 ORDER BY b.quality DESC LIMIT ?))
-      ORDER BY timestamp LIMIT ?`).pluck().all(beforeMs, keepBest, limit) as string[];
+  thinCapturesBefore(beforeMs: number, limit: number): number {
+    const ids = this.db.prepare(`SELECT capture_id FROM face_captures
+      WHERE length(crop_jpeg) > 0 AND timestamp < ? AND ${NOT_USED_SQL} ORDER BY timestamp LIMIT ?`).pluck().all(beforeMs, limit) as string[];
     this.db.transaction(() => this.toSightings(ids))();
     return ids.length;
   }
@@ -249,7 +245,7 @@ export class FaceGallery {
 
   listUnknowns(): { unknown_id: string; count: number; first_seen: number; last_seen: number; best_capture_id: string; streams: string[] }[] {
     const rows = this.db.prepare(`SELECT unknown_id, COUNT(*) AS count, MIN(timestamp) AS first_seen, MAX(timestamp) AS last_seen,
-        (SELECT capture_id FROM face_captures b WHERE b.unknown_id = c.unknown_id ORDER BY b.quality DESC LIMIT 1) AS best_capture_id,
+        (SELECT capture_id FROM face_captures b WHERE b.unknown_id = c.unknown_id ORDER BY length(b.crop_jpeg) > 0 DESC, b.quality DESC LIMIT 1) AS best_capture_id,
         GROUP_CONCAT(DISTINCT stream_id) AS streams
       FROM face_captures c WHERE unknown_id IS NOT NULL GROUP BY unknown_id ORDER BY last_seen DESC`).all() as
       { unknown_id: string; count: number; first_seen: number; last_seen: number; best_capture_id: string; streams: string }[];

@@ -68,7 +68,7 @@ test('crops_max_age_days also drops face capture images, in batches, and counts 
   const r = new Retention(db, {
     cropsMaxAgeDays: 7,
     batch: 2,
-    pruneCompanionCrops: (before, limit) => gallery.thinCapturesBefore(before, 5, limit),
+    pruneCompanionCrops: (before, limit) => gallery.thinCapturesBefore(before, limit),
   }, silentLogger());
   const res = await r.runOnce();
   assert.equal(res.cropsDeleted, 1 + 5, 'the event crop and the five old face images, two at a time');

@@ -101,7 +101,11 @@ export class FaceAdmin {
   /** Enrols a stranger cluster as a person, from its best captures. */
   async enrollUnknown(unknownId: string, p: { name: string; relationship?: string; notes?: string }, maxPhotos = 5): Promise<PersonDetail> {
     const caps = this.rec.gallery.capturesOfUnknown(unknownId, maxPhotos, { withImage: true });
-    if (caps.length === 0) throw new VigilError('VIGIL_ERR_NOT_FOUND', `No unknown face cluster with id ${unknownId}.`);
+    if (caps.length === 0) {
+      throw new VigilError('VIGIL_ERR_NOT_FOUND', this.rec.gallery.capturesOfUnknown(unknownId, 1).length > 0
+        ? `Stranger ${unknownId} has no capture with an image left: face images are kept for retention.crops_max_age_days. Enrol from a newer sighting, or from photos.`
+        : `No unknown face cluster with id ${unknownId}.`);
+    }
     if (!p.name?.trim()) throw new VigilError('VIGIL_ERR_BAD_REQUEST', 'A person needs a name (--name).');
     const person = this.rec.gallery.createPerson({ name: p.name.trim(), relationship: p.relationship, notes: p.notes });
     for (const c of caps) await this.confirm(c.capture_id, person.person_id);
@@ -130,7 +134,7 @@ export class FaceAdmin {
     const c = this.rec.gallery.getCapture(id)!;
     if (c.face.crop.length > 0) return { captureId: id, capture: c };
     throw new VigilError('VIGIL_ERR_NOT_FOUND', c.unknown_id
-      ? `Capture ${id} no longer has its image: a stranger keeps images of its newest and best captures only (past retention.crops_max_age_days, of its best only). Enrol the stranger with \`vigil faces unknowns enroll ${c.unknown_id} --name NAME\`, or use a newer event.`
+      ? `Capture ${id} no longer has its image: a stranger keeps images of its newest and best captures only, and none older than retention.crops_max_age_days. Enrol the stranger with \`vigil faces unknowns enroll ${c.unknown_id} --name NAME\`, or use a newer event.`
       : `Capture ${id} no longer has its image: face images are kept for retention.crops_max_age_days, like event crops.`);
   }
 
