@@ -250,7 +250,8 @@ async function plateQuery(dir: string): Promise<void> {
       const ts = 1_700_000_000_000 + n * 100;
       return {
         event: {
-          analytic_id: 'NFV4-LPR', node_num: 1, stream_id: `cam${n % 16}`, stream_address: 'rtsp://cam', timestamp: String(ts),
+          // cam15 falls quiet half way through (its share goes to cam0).
+          analytic_id: 'NFV4-LPR', node_num: 1, stream_id: n % 16 === 15 && n > rows / 2 ? 'cam0' : `cam${n % 16}`, stream_address: 'rtsp://cam', timestamp: String(ts),
           pipeline_data: { event_id: newEventId(ts), primary_text: plate(n), secondary_text: '', plate_number: plate(n), label: 'car', area_name: '', direction: 'Up', confidence: 0.9, plate_type: '', plate_confidence: 0.9 },
         } as VisionEvent,
       };
@@ -282,6 +283,9 @@ async function plateQuery(dir: string): Promise<void> {
   const newest = 1_700_000_000_000 + (rows - 1) * 100;
   time('from 10 s before the newest event, newest 100', () => store.query({ fromTs: newest - 10_000, limit: 100 }).length, 'time');
   time('from after every event, newest 100', () => store.query({ fromTs: newest + 60_000, limit: 100 }).length, 'time');
+  // The last hour of a camera that fell quiet long ago, alone and with a busy one (a dashboard's camera filter).
+  time('last hour of a quiet camera, newest 100', () => store.query({ fromTs: newest - 3_600_000, streamIds: ['cam15'], limit: 100 }).length, 'time');
+  time('last hour of a quiet and a busy camera, newest 100', () => store.query({ fromTs: newest - 3_600_000, streamIds: ['cam15', 'cam3'], limit: 100 }).length, 'time');
   db.close();
 }
 

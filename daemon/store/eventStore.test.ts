@@ -139,6 +139,8 @@ test('time ranges give exactly the events inside, in seq order both ways, also w
   // Event times run with seq but jitter by up to 40 s (a face event is stored when its track ends).
   const base = 1_700_000_000_000;
   const items = Array.from({ length: 3000 }, (_, n) => fakeEvent('NFV4-PC', `cam${n % 3}`, { n, ts: base + n * 1000 + ((n * 7919) % 41) * 1000 - 20_000 }));
+  // A camera that fell quiet, and whose 300 events were stored last with old times (a clock set back).
+  items.push(...Array.from({ length: 300 }, (_, n) => fakeEvent('NFV4-PC', 'cam9', { n: 5000 + n, ts: base + n * 1000 })));
   const seqs = store.appendMany(items);
   const all = items.map((it, i) => ({ seq: seqs[i]!, ts: Number(it.event.timestamp), cam: it.event.stream_id }));
   const cases: { fromTs?: number; toTs?: number; order?: 'asc' | 'desc'; streamIds?: string[]; limit: number }[] = [
@@ -157,6 +159,14 @@ test('time ranges give exactly the events inside, in seq order both ways, also w
     { fromTs: base + 1_001_000, streamIds: ['cam0'], limit: 5000 },
     { fromTs: base + 999_000, limit: 5000 },
     { toTs: base + 2_000_000, order: 'asc', streamIds: ['cam1'], limit: 5000 },
+    // Named cameras: few of their events on the far side, however many of the others.
+    { fromTs: base + 2_000_000, streamIds: ['cam9'], limit: 100 },
+    { fromTs: base + 200_000, streamIds: ['cam9'], limit: 50 },
+    { fromTs: base + 200_000, streamIds: ['cam9', 'cam2'], limit: 200 },
+    { fromTs: base + 250_000, streamIds: ['cam9'], order: 'asc', limit: 20 },
+    { toTs: base + 50_000, streamIds: ['cam9'], order: 'asc', limit: 20 },
+    { toTs: base + 50_000, streamIds: ['cam9', 'cam0'], order: 'asc', limit: 100 },
+    { fromTs: base + 2_999_000, streamIds: ['cam0', 'cam1'], limit: 10 },
   ];
   for (const q of cases) {
     const want = all
