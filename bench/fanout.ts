@@ -273,6 +273,8 @@ async function plateQuery(dir: string): Promise<void> {
   time(`exact "${target}"`, () => store.query({ plate: target, limit: 100 }).length);
   time(`prefix "${target.slice(0, 3)}*"`, () => store.query({ plate: `${target.slice(0, 3)}*`, limit: 100 }).length);
   time(`infix "*${target.slice(2, 5)}*"`, () => store.query({ plate: `*${target.slice(2, 5)}*`, limit: 100 }).length);
+  // Scoped to its camera and a time range: the plate index must still lead.
+  time(`exact "${target}" on its camera since the first event`, () => store.query({ plate: target, streamIds: [`cam${123_457 % 16}`], fromTs: 1_700_000_000_000, limit: 100 }).length);
   // Time ranges, as the dashboard's history and `vigil events --from/--to` ask: one hour in the middle
   // of the table (36 000 events at 10 a second), newest 100 first, then one camera in that hour.
   const mid = 1_700_000_000_000 + Math.floor(rows / 2) * 100;

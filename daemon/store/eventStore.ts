@@ -237,7 +237,8 @@ export class EventStore {
     const streams = q.streamIds?.length ? q.streamIds : [];
     const streamCond = streams.length ? `stream_id IN (${streams.map(() => '?').join(',')}) AND ` : '';
     const farBounded = farTs !== undefined && this.fewBeyond(Math.trunc(farTs), order, streamCond, streams);
-    const ts = bounded || farBounded ? '+e.timestamp' : 'e.timestamp';
+    // `+` with cameras named too: else events_stream_ts wins over the plate index.
+    const ts = bounded || farBounded || streams.length ? '+e.timestamp' : 'e.timestamp';
     if (q.fromTs !== undefined) {
       where.push(`${ts} >= ?`);
       args.push(Math.trunc(q.fromTs));
