@@ -68,7 +68,7 @@ def looped_ts_copy(path, ffmpeg):
         for chunk in iter(lambda: f.read(1 << 20), b''):
             h.update(chunk)
     key = h.hexdigest()[:16]
-    cache_dir = os.environ.get('VIGIL_RTSP_CACHE') or os.path.join(tempfile.gettempdir(), 'vigil-rtsp-test')
+    cache_dir = os.environ.get('RTSP_TEST_CACHE') or os.path.join(tempfile.gettempdir(), 'vigil-rtsp-test')
     os.makedirs(cache_dir, exist_ok=True)
     out = os.path.join(cache_dir, f'{key}.ts')
     if os.path.exists(out):

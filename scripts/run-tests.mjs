@@ -42,7 +42,7 @@ if (run('npx', ['tsc', '-p', 'tsconfig.json']) !== 0) {
 // removed at the end, so runs do not pile up in /tmp (a leaked face test folder holds 9 MB of
 // models). The RTSP server's transcoded media stay cached across runs.
 const testTmp = mkdtempSync(join(tmpdir(), 'vigil-tests-'));
-const env = { VIGIL_TEST: '1', TMPDIR: testTmp, VIGIL_RTSP_CACHE: process.env.VIGIL_RTSP_CACHE ?? join(tmpdir(), 'vigil-rtsp-test') };
+const env = { VIGIL_TEST: '1', TMPDIR: testTmp, RTSP_TEST_CACHE: process.env.RTSP_TEST_CACHE ?? join(tmpdir(), 'vigil-rtsp-test') };
 // TAP as the log, and every failure listed again at the end of each phase (stderr).
 const reporters = ['--test-reporter=tap', '--test-reporter-destination=stdout',
   `--test-reporter=${join(root, 'scripts/failures-reporter.mjs')}`, '--test-reporter-destination=stderr'];
