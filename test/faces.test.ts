@@ -217,7 +217,7 @@ describe('face recognition with an enrolled gallery (YuNet + fr_feature)', () =>
       const u = stranger!.data.unknown_id as string;
       const gallery = new FaceGallery(db);
       assert.ok(gallery.getCapture(capture)!.face.crop.length > 0);
-      new EventStore(db);
+      new EventStore(db); // the event tables Retention reads
       await new Promise((r) => setTimeout(r, 20));
       // Crops live 5 ms here: both captures above are older by now.
       const retention = new Retention(db, { cropsMaxAgeDays: 5 / 86_400_000, pruneCompanionCrops: (before, limit) => gallery.thinCapturesBefore(before, limit) }, silentLogger());

@@ -258,11 +258,14 @@ export class Retention {
   /** Companion crops (face capture images) older than `beforeMs`, in batches; a failure is logged, not fatal. */
   private async pruneCompanionCrops(beforeMs: number, pause: () => Promise<void>): Promise<number> {
     const prune = this.opts.pruneCompanionCrops;
+    if (!prune) return 0;
     let total = 0;
     try {
-      for (let n = this.batch; prune && n === this.batch; await pause()) {
-        n = prune(beforeMs, this.batch);
+      for (;;) {
+        const n = prune(beforeMs, this.batch);
         total += n;
+        if (n < this.batch) break;
+        await pause();
       }
     } catch (err) {
       this.log.warn({ err }, 'dropping old face capture images failed');

@@ -128,7 +128,7 @@ export class FaceAdmin {
     throw new VigilError('VIGIL_ERR_NOT_FOUND', `No face capture for ${ref}: give an NFV4-FR event id or its pipeline_data.variation.`);
   }
 
-  /** A capture whose image is still kept: a stranger seen many times keeps only its newest and best. */
+  /** A capture whose image is still kept: a stranger seen many times keeps only its newest and best, and none outlives crops_max_age_days. */
   private async keptCapture(ref: string) {
     const id = await this.captureId(ref);
     const c = this.rec.gallery.getCapture(id)!;

@@ -77,7 +77,7 @@ export interface FaceGalleryPort {
   pruneEmbeddings(keepModel: string): number;
   /** With `thin`: a stranger keeps the image and embedding of its newest captures and the best older ones only. */
   addCapture(c: CaptureRecord, face: StoredFace, model: string, vector: Float32Array, opts?: { thin?: { newest: number; best: number } }): void;
-  /** A thinned capture (see addCapture) comes with an empty `face.crop`. */
+  /** A thinned capture (see addCapture, and retention's crops_max_age_days) comes with an empty `face.crop`. */
   getCapture(id: string): (CaptureRecord & { face: StoredFace }) | undefined;
   getCaptureVector(id: string, model: string): Float32Array | undefined;
   setCaptureUnknown(id: string, unknownId: string | null): void;
