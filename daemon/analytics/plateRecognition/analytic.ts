@@ -38,6 +38,12 @@ interface TrackState {
   maxScore: number;
   first: [number, number];
   last: [number, number];
+  /** The detection's own centre at the last match (the smoothed one lags after a jump). */
+  lastRaw: [number, number];
+  /** The path broke (see jumpsBack) and restarts once the smoothed box follows the detection. */
+  settling: boolean;
+  /** The direction of the path before the last break: what a further jump is measured against. */
+  way: string;
   /** Widest smoothed box seen, px: the yardstick of "has moved". */
   width: number;
   /** Per-step votes of the dominant motion axis (Left, Right, Up, Down): one jump cannot outvote a path. */
@@ -106,7 +112,7 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
       data: {
         label: st.label,
         area_name: areaName,
-        direction: moved(st) ? majorityDirection(st.steps) : '',
+        direction: hasPath(st) ? majorityDirection(st.steps) : '',
         confidence: round3(st.maxScore),
         plate_type: plateType,
         plate_number: v.text,
@@ -162,14 +168,32 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
           const det = dets[tr.detectionIndex]!;
           // The tracker's smoothed box: a raw box's edges jump (occlusion, a car behind) and fake vertical motion.
           const c = centre(tr.box);
+          const raw = centre(det.box);
           let st = states.get(tr.id);
           if (!st) {
-            st = { vote: new PlateVote(), reads: [], attempts: 0, announced: false, label: det.label, maxScore: 0, first: c, last: c, width: 0, steps: [0, 0, 0, 0], bestConf: -1, crop: null, plateTypes: new Map() };
+            st = { vote: new PlateVote(), reads: [], attempts: 0, announced: false, label: det.label, maxScore: 0, first: c, last: c, lastRaw: raw, settling: false, way: '', width: 0, steps: [0, 0, 0, 0], bestConf: -1, crop: null, plateTypes: new Map() };
             states.set(tr.id, st);
           }
-          stepVote(st.steps, st.last, c);
-          st.last = c;
           st.width = Math.max(st.width, tr.box[2] - tr.box[0]);
+          if (jumpsBack(st, c)) {
+            // The box jumped back against the path: another vehicle took the track over (or a looped
+            // clip restarted). The path starts again, so `direction` is the current vehicle's; a
+            // stable read then waits for this path to move, as a new one would.
+            st.way = majorityDirection(st.steps) || st.way;
+            st.steps = [0, 0, 0, 0];
+            st.settling = true;
+            st.first = c;
+            if (st.stableAt !== undefined) st.stableAt = frame.timestamp;
+          } else if (st.settling && (stepWay(st.last, c) === '' || stepWay(st.last, c) !== stepWay(st.lastRaw, raw))) {
+            // After a jump the smoothed box glides on towards the new vehicle for a few samples: the
+            // path starts once it moves the way the detection does.
+            st.first = c;
+          } else {
+            st.settling = false;
+            stepVote(st.steps, st.last, c);
+          }
+          st.last = c;
+          st.lastRaw = raw;
           st.label = tr.label;
           st.maxScore = Math.max(st.maxScore, det.score);
           if (st.announced) continue;
@@ -180,7 +204,8 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
             // Dropped by the model queue: no attempt spent, the next frame reads again; the rest
             // of this frame (other vehicles, ended tracks) goes on.
             if (read === undefined) st.attempts--;
-            else if (read && read.confidence >= minConf) {
+            // A plate cut by the frame's edge (a car entering or leaving) reads as some other plate.
+            else if (read && read.confidence >= minConf && !atEdge(read.box, frame)) {
               st.vote.add(read);
               st.reads.push(read);
               adoptParked(st);
@@ -191,12 +216,12 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
               }
             }
           }
-          // A stable plate waits until the vehicle has clearly moved (a quarter of its width), so that
-          // `direction` reflects its path, not box jitter; but a car waiting at a barrier is announced
+          // A stable plate waits until the vehicle has a path (hasPath), so that `direction`
+          // reflects its motion, not box jitter; but a car waiting at a barrier is announced
           // after STILL_MS without one, and a track that ends is announced anyway.
           const v = st.vote.result();
           if (v && v.agreeing >= minAgreeing) st.stableAt ??= frame.timestamp;
-          if (st.stableAt !== undefined && (moved(st) || frame.timestamp - st.stableAt >= STILL_MS)) {
+          if (st.stableAt !== undefined && (hasPath(st) || frame.timestamp - st.stableAt >= STILL_MS)) {
             const o = announce(tr.id, st, frame.timestamp);
             if (o) out.push(o);
           }
@@ -208,7 +233,7 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
           states.delete(id);
           if (!st || st.announced) continue;
           const v = st.vote.result();
-          if (v && (v.agreeing < minAgreeing || !moved(st))) park(id, st, v.text, frame.timestamp);
+          if (v && (v.agreeing < minAgreeing || !hasPath(st))) park(id, st, v.text, frame.timestamp);
           else {
             const o = announce(id, st, frame.timestamp);
             if (o) out.push(o);
@@ -259,8 +284,45 @@ const PARK_MS = 3000;
 /** How far back a weak read looks for the announced plate it may be a misread of. */
 const NEAR_MISS_MS = 15_000;
 
+/** The yardstick of a real move, px: a quarter of the widest box, at least 8. */
+function minMove(st: { width: number }): number {
+  return Math.max(8, st.width / 4);
+}
+
 function moved(st: { first: [number, number]; last: [number, number]; width: number }): boolean {
-  return Math.hypot(st.last[0] - st.first[0], st.last[1] - st.first[1]) >= Math.max(8, st.width / 4);
+  return Math.hypot(st.last[0] - st.first[0], st.last[1] - st.first[1]) >= minMove(st);
+}
+
+/**
+ * Whether the track has a path to name: it clearly moved, or its steps did, one way (3 or more,
+ * twice all the others: jitter scatters). The second covers a path whose start lies on another
+ * vehicle the track was matched to first.
+ */
+function hasPath(st: { first: [number, number]; last: [number, number]; width: number; steps: readonly number[] }): boolean {
+  if (moved(st)) return true;
+  let best = 0, sum = 0;
+  for (const v of st.steps) { sum += v; best = Math.max(best, v); }
+  return best >= 3 && best >= 2 * (sum - best);
+}
+
+/**
+ * Whether the step to `c` is a real move (see minMove) against the direction the path has taken
+ * so far. Jitter stays below the yardstick; a vehicle does not reverse by a quarter of its length
+ * between two samples.
+ */
+function jumpsBack(st: { last: [number, number]; width: number; steps: readonly number[]; way: string }, c: [number, number]): boolean {
+  const dx = c[0] - st.last[0], dy = c[1] - st.last[1];
+  if (Math.hypot(dx, dy) < minMove(st)) return false;
+  // A new path without steps of its own yet is held to the one before it.
+  const way = majorityDirection(st.steps) || st.way;
+  if (way === 'Left' || way === 'Right') return Math.abs(dx) >= Math.abs(dy) && (dx > 0) === (way === 'Left');
+  if (way === 'Up' || way === 'Down') return Math.abs(dy) > Math.abs(dx) && (dy > 0) === (way === 'Up');
+  return false;
+}
+
+/** Whether a box touches the image border (within a pixel). */
+function atEdge(b: Box, img: { width: number; height: number }): boolean {
+  return b[0] <= 1 || b[1] <= 1 || b[2] >= img.width - 1 || b[3] >= img.height - 1;
 }
 
 function centre(b: Box): [number, number] {
@@ -269,12 +331,23 @@ function centre(b: Box): [number, number] {
 
 const DIRECTIONS = ['Left', 'Right', 'Up', 'Down'] as const;
 
+/** The dominant axis of the move from `a` to `b`, as an index into DIRECTIONS; -1 for a sub-pixel move. */
+function stepIndex(a: [number, number], b: [number, number]): number {
+  const dx = b[0] - a[0], dy = b[1] - a[1];
+  if (Math.max(Math.abs(dx), Math.abs(dy)) < 1) return -1;
+  if (Math.abs(dx) >= Math.abs(dy)) return dx < 0 ? 0 : 1;
+  return dy < 0 ? 2 : 3;
+}
+
+function stepWay(a: [number, number], b: [number, number]): string {
+  const i = stepIndex(a, b);
+  return i < 0 ? '' : DIRECTIONS[i]!;
+}
+
 /** Adds one step's vote: the dominant axis of the move from `a` to `b` (sub-pixel moves don't vote). */
 export function stepVote(votes: [number, number, number, number], a: [number, number], b: [number, number]): void {
-  const dx = b[0] - a[0], dy = b[1] - a[1];
-  if (Math.max(Math.abs(dx), Math.abs(dy)) < 1) return;
-  if (Math.abs(dx) >= Math.abs(dy)) votes[dx < 0 ? 0 : 1]++;
-  else votes[dy < 0 ? 2 : 3]++;
+  const i = stepIndex(a, b);
+  if (i >= 0) votes[i]!++;
 }
 
 /** The direction most steps of the track took. */

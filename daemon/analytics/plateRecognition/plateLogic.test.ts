@@ -68,16 +68,21 @@ test('direction is the majority of steps: one jump to another car cannot outvote
   assert.equal(majorityDirection([0, 0, 0, 0]), '');
 });
 
-/** A scripted reader: per frame index, the vehicle boxes it sees and the plate each one shows (or null). */
-function scriptedReader(script: Map<number, Array<{ x: number; plate: string | null }>>): PlateReader {
+/** One vehicle in a scripted frame: left and top edge (100), plate shown (or null), box width (200), plate cut by the frame's left edge. */
+type Seen = { x: number; y?: number; plate: string | null; w?: number; cut?: boolean };
+
+/** A scripted reader: per frame index, the vehicles it sees and the plate each one shows. */
+function scriptedReader(script: Map<number, Seen[]>): PlateReader {
   return {
     async detectVehicles(f: { index: number }) {
-      return (script.get(f.index) ?? []).map((v) => ({ box: [v.x, 100, v.x + 200, 250], score: 0.9, label: 'car', classId: 2, plate: v.plate }));
+      return (script.get(f.index) ?? []).map((v) => ({ box: [v.x, v.y ?? 100, v.x + (v.w ?? 200), (v.y ?? 100) + 150], score: 0.9, label: 'car', classId: 2, plate: v.plate, cut: v.cut }));
     },
-    async readVehicle(_f: unknown, det: { plate: string | null }) {
+    async readVehicle(_f: unknown, det: { plate: string | null; cut?: boolean; box: number[] }) {
       if (!det.plate) return null;
       const r = read(det.plate);
-      return { ...r, text: det.plate, confidence: 0.9, box: [0, 0, 10, 10], plate_type: 'single', type: 'car', format: null, score: 0.9 };
+      const [x1, , x2] = det.box as [number, number, number, number];
+      const box = det.cut ? [0, 200, 30, 230] : [x1 + (x2 - x1) * 0.35, 200, x1 + (x2 - x1) * 0.65, 230];
+      return { ...r, text: det.plate, confidence: 0.9, box, plate_type: 'single', type: 'car', format: null, score: 0.9 };
     },
   } as unknown as PlateReader;
 }
@@ -87,9 +92,9 @@ const frameAt = (index: number) => ({ streamId: 's', index, timestamp: 1_000_000
 test('a broken track: the fragment\'s read waits, the new track of the same plate takes it over; one event, with its direction', async () => {
   // A car seen for 2 frames barely moving (one read), gone for 3 s (its track ends), back as a new
   // track far away, moving left, whose plate reads only twice: with the fragment's read, three agree.
-  const script = new Map<number, Array<{ x: number; plate: string | null }>>([
+  const script = new Map<number, Seen[]>([
     [0, [{ x: 300, plate: 'AB123CD' }]], [1, [{ x: 298, plate: null }]],
-    ...[16, 17, 18, 19, 20, 21].map((i): [number, Array<{ x: number; plate: string | null }>] => [i, [{ x: 440 - (i - 16) * 30, plate: i < 18 ? 'AB123CD' : null }]]),
+    ...[16, 17, 18, 19, 20, 21].map((i): [number, Seen[]] => [i, [{ x: 440 - (i - 16) * 30, plate: i < 18 ? 'AB123CD' : null }]]),
   ]);
   const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
   const events: Array<{ at: number; data: Record<string, unknown> }> = [];
@@ -114,7 +119,7 @@ test('a weak read a few characters from a plate just announced is taken as its m
   // Car A passes with a clear plate; a box beside it (a car behind, its plate partly hidden) reads
   // twice as something 3 characters off, then ends: below the agreement bar, it is not a second car.
   const run = async (weakPlate: string) => {
-    const script = new Map<number, Array<{ x: number; plate: string | null }>>();
+    const script = new Map<number, Seen[]>();
     for (let i = 0; i <= 5; i++) script.set(i, [{ x: 500 - i * 30, plate: '闽DG065G' }, ...(i < 2 ? [{ x: 20, plate: weakPlate }] : [])]);
     const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
     const plates: string[] = [];
@@ -128,7 +133,7 @@ test('a weak read a few characters from a plate just announced is taken as its m
 });
 
 /** The scripted reader with the model queue dropping detections and reads on the given frames. */
-function loadedReader(script: Map<number, Array<{ x: number; plate: string | null }>>, dropDetect: (i: number) => boolean, dropRead: (i: number) => boolean): PlateReader {
+function loadedReader(script: Map<number, Seen[]>, dropDetect: (i: number) => boolean, dropRead: (i: number) => boolean): PlateReader {
   const base = scriptedReader(script);
   const drop = () => new VigilError('VIGIL_ERR_INFERENCE_DROPPED', 'the model queue is full');
   return {
@@ -163,7 +168,7 @@ const pick = (d: Record<string, unknown>) => [d.plate_number, d.direction, d.rea
 
 test('under load, a dropped detection is a dropped frame (the pipeline counts it) and a dropped read is tried again: the same one event', async () => {
   // A car driving left across 16 frames, its plate readable in each.
-  const script = new Map(Array.from({ length: 16 }, (_, i): [number, Array<{ x: number; plate: string | null }>] => [i, [{ x: 440 - i * 20, plate: 'AB123CD' }]]));
+  const script = new Map(Array.from({ length: 16 }, (_, i): [number, Seen[]] => [i, [{ x: 440 - i * 20, plate: 'AB123CD' }]]));
   const clean = await runFrames(loadedReader(script, () => false, () => false));
   const loaded = await runFrames(loadedReader(script, (i) => i === 2 || i === 6, (i) => [0, 1, 3, 4].includes(i)));
   assert.deepEqual(clean.dropped, []);
@@ -177,11 +182,48 @@ test('under load, a dropped detection is a dropped frame (the pipeline counts it
 test('a read dropped on the frame where another car\'s track ends: that car is still announced', async () => {
   // Car A is read twice and leaves; car B stands in view from frame 8 and the model queue drops
   // every read of it, among them the read on the frame where A's track ends.
-  const script = new Map<number, Array<{ x: number; plate: string | null }>>([
+  const script = new Map<number, Seen[]>([
     [0, [{ x: 300, plate: 'XY987' }]], [1, [{ x: 299, plate: 'XY987' }]],
-    ...Array.from({ length: 50 }, (_, k): [number, Array<{ x: number; plate: string | null }>] => [k + 8, [{ x: 20, plate: 'ZZ111' }]]),
+    ...Array.from({ length: 50 }, (_, k): [number, Seen[]] => [k + 8, [{ x: 20, plate: 'ZZ111' }]]),
   ]);
   const { data, dropped } = await runFrames(loadedReader(script, () => false, (i) => i >= 8));
   assert.deepEqual(dropped, []);
   assert.deepEqual(data.map((d) => d.plate_number), ['XY987']);
+});
+
+test('a track that jumps back against its path (another vehicle took it over) gets the direction of its new path', async () => {
+  // Seen sparsely (a saturated box): a wide car near the left edge moves left, then the track is
+  // matched to a vehicle 140 px to its right, then 150 px further right (the smoothed box still
+  // gliding), and that vehicle drives left. Votes over the whole track said Right (2 steps to 1).
+  const at: Array<[number, number]> = [[0, 241], [1, 234], [8, 375], [14, 528], [15, 516], [17, 494], [19, 468], [20, 456], [23, 393], [29, 279]];
+  const plateFrames = new Set([0, 1, 14, 15, 17]);
+  const script = new Map(at.map(([i, cx]): [number, Seen[]] => [i, [{ x: cx - 187, w: 375, plate: plateFrames.has(i) ? 'AB123CD' : null }]]));
+  const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
+  const events: Record<string, unknown>[] = [];
+  for (let i = 0; i <= 60; i++) for (const e of await pr.process(frameAt(i) as never)) events.push(e.data);
+  assert.deepEqual(events.map(pick), [['AB123CD', 'Left', 3]]);
+});
+
+test('a plate cut by the frame\'s edge is not voted: a car leaving with half a plate makes no event of its misread', async () => {
+  const run = async (cut: boolean) => {
+    // A car in its last frames at the left edge: its partly hidden plate reads as something else.
+    const script = new Map([0, 1].map((i): [number, Seen[]] => [i, [{ x: 40 - i * 30, plate: 'ZJ5S5E9', cut }]]));
+    const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
+    const plates: string[] = [];
+    for (let i = 0; i <= 60; i++) for (const e of await pr.process(frameAt(i) as never)) plates.push(String(e.data.plate_number));
+    return plates;
+  };
+  assert.deepEqual(await run(true), []);
+  assert.deepEqual(await run(false), ['ZJ5S5E9'], 'the same reads with the whole plate in view make the event');
+});
+
+test('a track first matched to another vehicle: its own steps name the direction, though its net move is short', async () => {
+  // The track starts on a car up the frame, then follows a wider one below it that drives left:
+  // from the first sighting the track moved less than a quarter of its widest box.
+  const at: Array<[number, number, number, number]> = [[0, 516, 92, 260], [7, 552, 148, 375], [8, 548, 149, 375], [10, 529, 151, 375], [13, 513, 152, 375], [16, 496, 152, 375], [20, 470, 153, 375]];
+  const script = new Map(at.map(([i, cx, cy, w]): [number, Seen[]] => [i, [{ x: cx - w / 2, y: cy - 75, w, plate: i >= 7 && i <= 10 ? 'AB123CD' : null }]]));
+  const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
+  const events: Record<string, unknown>[] = [];
+  for (let i = 0; i <= 60; i++) for (const e of await pr.process(frameAt(i) as never)) events.push(e.data);
+  assert.deepEqual(events.map(pick), [['AB123CD', 'Left', 3]]);
 });
