@@ -82,6 +82,8 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
   const parked = new Map<string, { id: number; st: TrackState; endedAt: number }>();
   let streamId = '';
   let lastTs = 0;
+  // Mean time between analysed frames (a saturated box samples a stream a second or more apart).
+  let sampleMs = 0;
 
   function announce(id: number, st: TrackState, ts: number): Observation | null {
     st.announced = true;
@@ -157,6 +159,8 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
     name: 'plate-recognition',
     async process(frame: Frame): Promise<Observation[]> {
       streamId = frame.streamId;
+      const gap = frame.timestamp - lastTs;
+      if (lastTs > 0 && gap > 0 && gap < 10_000) sampleMs = sampleMs ? sampleMs + (gap - sampleMs) / 8 : gap;
       lastTs = frame.timestamp;
       const out: Observation[] = [];
       try {
@@ -227,7 +231,7 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
           }
         }
         // Tracks that ended: announce what their reads say, even below the agreement bar; a weak
-        // one waits PARK_MS for a new track of the same plate first.
+        // one waits PARK_MS (PARK_SAMPLES) for a new track of the same plate first.
         for (const id of tracker.removedIds) {
           const st = states.get(id);
           states.delete(id);
@@ -240,7 +244,8 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
           }
         }
         for (const [text, p] of parked) {
-          if (frame.timestamp - p.endedAt < PARK_MS) continue;
+          // On a slowly sampled stream (a saturated box) the new track needs longer for its reads.
+          if (frame.timestamp - p.endedAt < Math.max(PARK_MS, PARK_SAMPLES * sampleMs)) continue;
           parked.delete(text);
           const o = announce(p.id, p.st, frame.timestamp);
           if (o) out.push(o);
@@ -281,6 +286,8 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
 const STILL_MS = 2000;
 /** How long a weak ended track waits for a new track of the same plate before it is announced alone. */
 const PARK_MS = 3000;
+/** ... and at least this many analysed frames of the stream. */
+const PARK_SAMPLES = 10;
 /** How far back a weak read looks for the announced plate it may be a misread of. */
 const NEAR_MISS_MS = 15_000;
 

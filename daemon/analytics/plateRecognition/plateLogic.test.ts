@@ -227,3 +227,16 @@ test('a track first matched to another vehicle: its own steps name the direction
   for (let i = 0; i <= 60; i++) for (const e of await pr.process(frameAt(i) as never)) events.push(e.data);
   assert.deepEqual(events.map(pick), [['AB123CD', 'Left', 3]]);
 });
+
+test('on a stream analysed once a second, a broken track\'s weak read waits long enough for the new track to take it over', async () => {
+  // As the first broken-track test, sampled at 1 fps (a saturated box): the new track's first read
+  // comes 4 s after the fragment's track ended, past the 3 s a 5 fps stream waits.
+  const script = new Map<number, Seen[]>([
+    [0, [{ x: 300, plate: 'AB123CD' }]], [1, [{ x: 298, plate: null }]],
+    ...[6, 7, 8, 9, 10, 11].map((i): [number, Seen[]] => [i, [{ x: 440 - (i - 6) * 60, plate: i >= 8 && i <= 9 ? 'AB123CD' : null }]]),
+  ]);
+  const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
+  const events: Record<string, unknown>[] = [];
+  for (let i = 0; i <= 30; i++) for (const e of await pr.process({ ...frameAt(i), timestamp: 1_000_000 + i * 1000 } as never)) events.push(e.data);
+  assert.deepEqual(events.map(pick), [['AB123CD', 'Left', 3]]);
+});
