@@ -19,7 +19,7 @@ export interface PlateRecognitionOptions {
   dedupWindowMs?: number;
   /** Watch list with wildcards; a match adds status/tags to the event. */
   knownPlates?: KnownPlate[];
-  /** Plate reads are attempted at most this often per track (later frames only track). Default 12. */
+  /** Reads that find a plate are tried at most this often per track, reads that find none twice as often; later frames only track. Default 12. */
   maxReadsPerTrack?: number;
   /** Reads below this mean character confidence are not voted. Default 0.5. */
   minReadConfidence?: number;
@@ -32,7 +32,9 @@ interface TrackState {
   vote: PlateVote;
   /** The reads voted so far, kept so that a later track of the same vehicle can take them over. */
   reads: VoteRead[];
+  /** Reads tried that found a plate, and tried that found none (see maxReadsPerTrack). */
   attempts: number;
+  blind: number;
   announced: boolean;
   label: string;
   maxScore: number;
@@ -129,10 +131,19 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
     };
   }
 
+  /**
+   * A weak ended track waits for a new one of its plate. A second fragment of the same plate joins
+   * the first; the event then takes the path of whichever has one (the first may be a car seen
+   * only for a moment).
+   */
   function park(id: number, st: TrackState, text: string, ts: number): void {
     const p = parked.get(text);
     if (!p) parked.set(text, { id, st, endedAt: ts });
-    else for (const r of st.reads) { p.st.vote.add(r); p.st.reads.push(r); }
+    else if (!hasPath(p.st) && hasPath(st)) {
+      takeReads(st, p.st);
+      p.id = id;
+      p.st = st;
+    } else takeReads(p.st, st);
   }
 
   /** A live track now reading a parked plate takes over its reads (its own path gives the direction). */
@@ -141,9 +152,7 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
     const p = text === undefined ? undefined : parked.get(text);
     if (!p) return;
     parked.delete(text!);
-    for (const r of p.st.reads) { st.vote.add(r); st.reads.push(r); }
-    for (const [t, c] of p.st.plateTypes) st.plateTypes.set(t, (st.plateTypes.get(t) ?? 0) + c);
-    st.maxScore = Math.max(st.maxScore, p.st.maxScore);
+    takeReads(st, p.st);
   }
 
   async function readUnlessDropped(...args: Parameters<PlateReader['readVehicle']>): Promise<Awaited<ReturnType<PlateReader['readVehicle']>> | undefined> {
@@ -175,7 +184,7 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
           const raw = centre(det.box);
           let st = states.get(tr.id);
           if (!st) {
-            st = { vote: new PlateVote(), reads: [], attempts: 0, announced: false, label: det.label, maxScore: 0, first: c, last: c, lastRaw: raw, settling: false, way: '', width: 0, steps: [0, 0, 0, 0], bestConf: -1, crop: null, plateTypes: new Map() };
+            st = { vote: new PlateVote(), reads: [], attempts: 0, blind: 0, announced: false, label: det.label, maxScore: 0, first: c, last: c, lastRaw: raw, settling: false, way: '', width: 0, steps: [0, 0, 0, 0], bestConf: -1, crop: null, plateTypes: new Map() };
             states.set(tr.id, st);
           }
           st.width = Math.max(st.width, tr.box[2] - tr.box[0]);
@@ -202,14 +211,15 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
           st.maxScore = Math.max(st.maxScore, det.score);
           if (st.announced) continue;
           // Plate work only for vehicles not yet read confidently: a stable vote stops the reads.
-          if (st.attempts < maxReads && st.stableAt === undefined) {
-            st.attempts++;
+          if (st.attempts < maxReads && st.blind < 2 * maxReads && st.stableAt === undefined) {
             const read = await readUnlessDropped(frame, det, run);
-            // Dropped by the model queue: no attempt spent, the next frame reads again; the rest
-            // of this frame (other vehicles, ended tracks) goes on.
-            if (read === undefined) st.attempts--;
+            // Dropped by the model queue (undefined): nothing spent, the next frame reads again; the
+            // rest of this frame (other vehicles, ended tracks) goes on. No plate found: a car
+            // entering before its plate shows has a larger allowance than reads.
+            if (read === null) st.blind++;
+            else if (read) st.attempts++;
             // A plate cut by the frame's edge (a car entering or leaving) reads as some other plate.
-            else if (read && read.confidence >= minConf && !atEdge(read.box, frame)) {
+            if (read && read.confidence >= minConf && !atEdge(read.box, frame)) {
               st.vote.add(read);
               st.reads.push(read);
               adoptParked(st);
@@ -290,6 +300,13 @@ const PARK_MS = 3000;
 const PARK_SAMPLES = 10;
 /** How far back a weak read looks for the announced plate it may be a misread of. */
 const NEAR_MISS_MS = 15_000;
+
+/** Adds the reads (votes, plate types, best vehicle score) of `from` to `into`. */
+function takeReads(into: TrackState, from: TrackState): void {
+  for (const r of from.reads) { into.vote.add(r); into.reads.push(r); }
+  for (const [t, c] of from.plateTypes) into.plateTypes.set(t, (into.plateTypes.get(t) ?? 0) + c);
+  into.maxScore = Math.max(into.maxScore, from.maxScore);
+}
 
 /** The yardstick of a real move, px: a quarter of the widest box, at least 8. */
 function minMove(st: { width: number }): number {

@@ -240,3 +240,11 @@ test('on a stream analysed once a second, a broken track\'s weak read waits long
   for (let i = 0; i <= 30; i++) for (const e of await pr.process({ ...frameAt(i), timestamp: 1_000_000 + i * 1000 } as never)) events.push(e.data);
   assert.deepEqual(events.map(pick), [['AB123CD', 'Left', 3]]);
 });
+
+test('a car whose plate shows only after a dozen frames (entering side-on) is still read: frames without a plate spend a larger allowance', async () => {
+  const script = new Map(Array.from({ length: 20 }, (_, i): [number, Seen[]] => [i, [{ x: 430 - i * 15, plate: i >= 13 ? 'AB123CD' : null }]]));
+  const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
+  const events: Record<string, unknown>[] = [];
+  for (let i = 0; i <= 40; i++) for (const e of await pr.process(frameAt(i) as never)) events.push(e.data);
+  assert.deepEqual(events.map(pick), [['AB123CD', 'Left', 3]]);
+});
