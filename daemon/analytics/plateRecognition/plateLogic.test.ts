@@ -248,3 +248,16 @@ test('a car whose plate shows only after a dozen frames (entering side-on) is st
   for (let i = 0; i <= 40; i++) for (const e of await pr.process(frameAt(i) as never)) events.push(e.data);
   assert.deepEqual(events.map(pick), [['AB123CD', 'Left', 3]]);
 });
+
+test('two weak fragments of one plate make one event, with the path of the fragment that moved', async () => {
+  // A car seen standing for two frames (one read), and, while its track is still lost, a track of
+  // the same plate driving left (one read) that ends too: both wait parked as one.
+  const script = new Map<number, Seen[]>([
+    [0, [{ x: 300, plate: 'AB123CD' }]], [1, [{ x: 299, plate: null }]],
+    ...[5, 6, 7, 8].map((i): [number, Seen[]] => [i, [{ x: 500 - (i - 5) * 30, w: 100, plate: i === 5 ? 'AB123CD' : null }]]),
+  ]);
+  const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
+  const events: Record<string, unknown>[] = [];
+  for (let i = 0; i <= 60; i++) for (const e of await pr.process(frameAt(i) as never)) events.push(e.data);
+  assert.deepEqual(events.map(pick), [['AB123CD', 'Left', 2]]);
+});
