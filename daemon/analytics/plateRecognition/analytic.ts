@@ -7,6 +7,7 @@ import { ByteTracker, type ByteTrackerOptions } from '../tracker/byteTracker.js'
 import type { Observation, StreamAnalytic } from '../types.js';
 import { DedupWindow, KnownPlates, type KnownPlate } from './knownPlates.js';
 import type { PlateReader } from './reader.js';
+import { VehiclePath } from './vehiclePath.js';
 import { PlateVote, type VoteRead } from './vote.js';
 
 /** Per-stream options of `plate-recognition` (config), with defaults. */
@@ -38,18 +39,7 @@ interface TrackState {
   announced: boolean;
   label: string;
   maxScore: number;
-  first: [number, number];
-  last: [number, number];
-  /** The detection's own centre at the last match (the smoothed one lags after a jump). */
-  lastRaw: [number, number];
-  /** The path broke (see jumpsBack) and restarts once the smoothed box follows the detection. */
-  settling: boolean;
-  /** The direction of the path before the last break: what a further jump is measured against. */
-  way: string;
-  /** Widest smoothed box seen, px: the yardstick of "has moved". */
-  width: number;
-  /** Per-step votes of the dominant motion axis (Left, Right, Up, Down): one jump cannot outvote a path. */
-  steps: [number, number, number, number];
+  path: VehiclePath;
   /** When the vote first reached the agreement bar. */
   stableAt?: number;
   bestConf: number;
@@ -116,7 +106,7 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
       data: {
         label: st.label,
         area_name: areaName,
-        direction: hasPath(st) ? majorityDirection(st.steps) : '',
+        direction: st.path.direction,
         confidence: round3(st.maxScore),
         plate_type: plateType,
         plate_number: v.text,
@@ -139,7 +129,7 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
   function park(id: number, st: TrackState, text: string, ts: number): void {
     const p = parked.get(text);
     if (!p) parked.set(text, { id, st, endedAt: ts });
-    else if (!hasPath(p.st) && hasPath(st)) {
+    else if (!p.st.path.hasPath && st.path.hasPath) {
       takeReads(st, p.st);
       p.id = id;
       p.st = st;
@@ -179,34 +169,15 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
         for (const tr of tracks) {
           if (tr.detectionIndex < 0) continue;
           const det = dets[tr.detectionIndex]!;
-          // The tracker's smoothed box: a raw box's edges jump (occlusion, a car behind) and fake vertical motion.
-          const c = centre(tr.box);
-          const raw = centre(det.box);
           let st = states.get(tr.id);
           if (!st) {
-            st = { vote: new PlateVote(), reads: [], attempts: 0, blind: 0, announced: false, label: det.label, maxScore: 0, first: c, last: c, lastRaw: raw, settling: false, way: '', width: 0, steps: [0, 0, 0, 0], bestConf: -1, crop: null, plateTypes: new Map() };
+            st = { vote: new PlateVote(), reads: [], attempts: 0, blind: 0, announced: false, label: det.label, maxScore: 0, path: new VehiclePath(tr.box, det.box), bestConf: -1, crop: null, plateTypes: new Map() };
             states.set(tr.id, st);
+          } else if (st.path.add(tr.box, det.box) && st.stableAt !== undefined) {
+            // The track's path broke (another vehicle took it over): a stable read waits for the
+            // new path to move, as a new track's would.
+            st.stableAt = frame.timestamp;
           }
-          st.width = Math.max(st.width, tr.box[2] - tr.box[0]);
-          if (jumpsBack(st, c)) {
-            // The box jumped back against the path: another vehicle took the track over (or a looped
-            // clip restarted). The path starts again, so `direction` is the current vehicle's; a
-            // stable read then waits for this path to move, as a new one would.
-            st.way = majorityDirection(st.steps) || st.way;
-            st.steps = [0, 0, 0, 0];
-            st.settling = true;
-            st.first = c;
-            if (st.stableAt !== undefined) st.stableAt = frame.timestamp;
-          } else if (st.settling && (stepWay(st.last, c) === '' || stepWay(st.last, c) !== stepWay(st.lastRaw, raw))) {
-            // After a jump the smoothed box glides on towards the new vehicle for a few samples: the
-            // path starts once it moves the way the detection does.
-            st.first = c;
-          } else {
-            st.settling = false;
-            stepVote(st.steps, st.last, c);
-          }
-          st.last = c;
-          st.lastRaw = raw;
           st.label = tr.label;
           st.maxScore = Math.max(st.maxScore, det.score);
           if (st.announced) continue;
@@ -235,7 +206,7 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
           // after STILL_MS without one, and a track that ends is announced anyway.
           const v = st.vote.result();
           if (v && v.agreeing >= minAgreeing) st.stableAt ??= frame.timestamp;
-          if (st.stableAt !== undefined && (hasPath(st) || frame.timestamp - st.stableAt >= STILL_MS)) {
+          if (st.stableAt !== undefined && (st.path.hasPath || frame.timestamp - st.stableAt >= STILL_MS)) {
             const o = announce(tr.id, st, frame.timestamp);
             if (o) out.push(o);
           }
@@ -247,7 +218,7 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
           states.delete(id);
           if (!st || st.announced) continue;
           const v = st.vote.result();
-          if (v && (v.agreeing < minAgreeing || !hasPath(st))) park(id, st, v.text, frame.timestamp);
+          if (v && (v.agreeing < minAgreeing || !st.path.hasPath)) park(id, st, v.text, frame.timestamp);
           else {
             const o = announce(id, st, frame.timestamp);
             if (o) out.push(o);
@@ -308,85 +279,9 @@ function takeReads(into: TrackState, from: TrackState): void {
   into.maxScore = Math.max(into.maxScore, from.maxScore);
 }
 
-/** The yardstick of a real move, px: a quarter of the widest box, at least 8. */
-function minMove(st: { width: number }): number {
-  return Math.max(8, st.width / 4);
-}
-
-function moved(st: { first: [number, number]; last: [number, number]; width: number }): boolean {
-  return Math.hypot(st.last[0] - st.first[0], st.last[1] - st.first[1]) >= minMove(st);
-}
-
-/**
- * Whether the track has a path to name: it clearly moved, or its steps did, one way (3 or more,
- * twice all the others: jitter scatters). The second covers a path whose start lies on another
- * vehicle the track was matched to first.
- */
-function hasPath(st: { first: [number, number]; last: [number, number]; width: number; steps: readonly number[] }): boolean {
-  if (moved(st)) return true;
-  let best = 0, sum = 0;
-  for (const v of st.steps) { sum += v; best = Math.max(best, v); }
-  return best >= 3 && best >= 2 * (sum - best);
-}
-
-/**
- * Whether the step to `c` is a real move (see minMove) against the direction the path has taken
- * so far. Jitter stays below the yardstick; a vehicle does not reverse by a quarter of its length
- * between two samples.
- */
-function jumpsBack(st: { last: [number, number]; width: number; steps: readonly number[]; way: string }, c: [number, number]): boolean {
-  const dx = c[0] - st.last[0], dy = c[1] - st.last[1];
-  if (Math.hypot(dx, dy) < minMove(st)) return false;
-  // A new path without steps of its own yet is held to the one before it.
-  const way = majorityDirection(st.steps) || st.way;
-  if (way === 'Left' || way === 'Right') return Math.abs(dx) >= Math.abs(dy) && (dx > 0) === (way === 'Left');
-  if (way === 'Up' || way === 'Down') return Math.abs(dy) > Math.abs(dx) && (dy > 0) === (way === 'Up');
-  return false;
-}
-
 /** Whether a box touches the image border (within a pixel). */
 function atEdge(b: Box, img: { width: number; height: number }): boolean {
   return b[0] <= 1 || b[1] <= 1 || b[2] >= img.width - 1 || b[3] >= img.height - 1;
-}
-
-function centre(b: Box): [number, number] {
-  return [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
-}
-
-const DIRECTIONS = ['Left', 'Right', 'Up', 'Down'] as const;
-
-/** The dominant axis of the move from `a` to `b`, as an index into DIRECTIONS; -1 for a sub-pixel move. */
-function stepIndex(a: [number, number], b: [number, number]): number {
-  const dx = b[0] - a[0], dy = b[1] - a[1];
-  if (Math.max(Math.abs(dx), Math.abs(dy)) < 1) return -1;
-  if (Math.abs(dx) >= Math.abs(dy)) return dx < 0 ? 0 : 1;
-  return dy < 0 ? 2 : 3;
-}
-
-function stepWay(a: [number, number], b: [number, number]): string {
-  const i = stepIndex(a, b);
-  return i < 0 ? '' : DIRECTIONS[i]!;
-}
-
-/** Adds one step's vote: the dominant axis of the move from `a` to `b` (sub-pixel moves don't vote). */
-export function stepVote(votes: [number, number, number, number], a: [number, number], b: [number, number]): void {
-  const i = stepIndex(a, b);
-  if (i >= 0) votes[i]!++;
-}
-
-/** The direction most steps of the track took. */
-export function majorityDirection(votes: readonly number[]): string {
-  let best = 0;
-  for (let i = 1; i < votes.length; i++) if (votes[i]! > votes[best]!) best = i;
-  return votes[best]! > 0 ? DIRECTIONS[best]! : '';
-}
-
-/** Dominant axis of the motion from the first to the last sighting; '' when it barely moved. */
-export function direction(first: [number, number], last: [number, number], minPx = 8): string {
-  const dx = last[0] - first[0], dy = last[1] - first[1];
-  if (Math.max(Math.abs(dx), Math.abs(dy)) < minPx) return '';
-  if (Math.abs(dx) >= Math.abs(dy)) return dx > 0 ? 'Right' : 'Left';
-  return dy > 0 ? 'Down' : 'Up';
 }
 
 function round3(v: number): number {
