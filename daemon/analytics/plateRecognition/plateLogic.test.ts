@@ -167,6 +167,14 @@ async function runFrames(reader: PlateReader): Promise<{ data: Record<string, un
 
 const pick = (d: Record<string, unknown>) => [d.plate_number, d.direction, d.reads];
 
+/** Frames 0..last of a script through the analytic, `stepMs` apart: plate, direction and reads of each event. */
+async function eventsOf(script: Map<number, Seen[]>, last = 60, stepMs = 200): Promise<unknown[][]> {
+  const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
+  const events: Record<string, unknown>[] = [];
+  for (let i = 0; i <= last; i++) for (const e of await pr.process({ ...frameAt(i), timestamp: 1_000_000 + i * stepMs } as never)) events.push(e.data);
+  return events.map(pick);
+}
+
 test('under load, a dropped detection is a dropped frame (the pipeline counts it) and a dropped read is tried again: the same one event', async () => {
   // A car driving left across 16 frames, its plate readable in each.
   const script = new Map(Array.from({ length: 16 }, (_, i): [number, Seen[]] => [i, [{ x: 440 - i * 20, plate: 'AB123CD' }]]));
@@ -199,20 +207,14 @@ test('a track that jumps back against its path (another vehicle took it over) ge
   const at: Array<[number, number]> = [[0, 241], [1, 234], [8, 375], [14, 528], [15, 516], [17, 494], [19, 468], [20, 456], [23, 393], [29, 279]];
   const plateFrames = new Set([0, 1, 14, 15, 17]);
   const script = new Map(at.map(([i, cx]): [number, Seen[]] => [i, [{ x: cx - 187, w: 375, plate: plateFrames.has(i) ? 'AB123CD' : null }]]));
-  const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
-  const events: Record<string, unknown>[] = [];
-  for (let i = 0; i <= 60; i++) for (const e of await pr.process(frameAt(i) as never)) events.push(e.data);
-  assert.deepEqual(events.map(pick), [['AB123CD', 'Left', 3]]);
+  assert.deepEqual(await eventsOf(script), [['AB123CD', 'Left', 3]]);
 });
 
 test('a plate cut by the frame\'s edge is not voted: a car leaving with half a plate makes no event of its misread', async () => {
   const run = async (cut: boolean) => {
     // A car in its last frames at the left edge: its partly hidden plate reads as something else.
     const script = new Map([0, 1].map((i): [number, Seen[]] => [i, [{ x: 40 - i * 30, plate: 'ZJ5S5E9', cut }]]));
-    const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
-    const plates: string[] = [];
-    for (let i = 0; i <= 60; i++) for (const e of await pr.process(frameAt(i) as never)) plates.push(String(e.data.plate_number));
-    return plates;
+    return (await eventsOf(script)).map((e) => e[0]);
   };
   assert.deepEqual(await run(true), []);
   assert.deepEqual(await run(false), ['ZJ5S5E9'], 'the same reads with the whole plate in view make the event');
@@ -223,10 +225,7 @@ test('a track first matched to another vehicle: its own steps name the direction
   // from the first sighting the track moved less than a quarter of its widest box.
   const at: Array<[number, number, number, number]> = [[0, 516, 92, 260], [7, 552, 148, 375], [8, 548, 149, 375], [10, 529, 151, 375], [13, 513, 152, 375], [16, 496, 152, 375], [20, 470, 153, 375]];
   const script = new Map(at.map(([i, cx, cy, w]): [number, Seen[]] => [i, [{ x: cx - w / 2, y: cy - 75, w, plate: i >= 7 && i <= 10 ? 'AB123CD' : null }]]));
-  const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
-  const events: Record<string, unknown>[] = [];
-  for (let i = 0; i <= 60; i++) for (const e of await pr.process(frameAt(i) as never)) events.push(e.data);
-  assert.deepEqual(events.map(pick), [['AB123CD', 'Left', 3]]);
+  assert.deepEqual(await eventsOf(script), [['AB123CD', 'Left', 3]]);
 });
 
 test('on a stream analysed once a second, a broken track\'s weak read waits long enough for the new track to take it over', async () => {
@@ -236,18 +235,12 @@ test('on a stream analysed once a second, a broken track\'s weak read waits long
     [0, [{ x: 300, plate: 'AB123CD' }]], [1, [{ x: 298, plate: null }]],
     ...[6, 7, 8, 9, 10, 11].map((i): [number, Seen[]] => [i, [{ x: 440 - (i - 6) * 60, plate: i >= 8 && i <= 9 ? 'AB123CD' : null }]]),
   ]);
-  const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
-  const events: Record<string, unknown>[] = [];
-  for (let i = 0; i <= 30; i++) for (const e of await pr.process({ ...frameAt(i), timestamp: 1_000_000 + i * 1000 } as never)) events.push(e.data);
-  assert.deepEqual(events.map(pick), [['AB123CD', 'Left', 3]]);
+  assert.deepEqual(await eventsOf(script, 30, 1000), [['AB123CD', 'Left', 3]]);
 });
 
 test('a car whose plate shows only after a dozen frames (entering side-on) is still read: frames without a plate spend a larger allowance', async () => {
   const script = new Map(Array.from({ length: 20 }, (_, i): [number, Seen[]] => [i, [{ x: 430 - i * 15, plate: i >= 13 ? 'AB123CD' : null }]]));
-  const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
-  const events: Record<string, unknown>[] = [];
-  for (let i = 0; i <= 40; i++) for (const e of await pr.process(frameAt(i) as never)) events.push(e.data);
-  assert.deepEqual(events.map(pick), [['AB123CD', 'Left', 3]]);
+  assert.deepEqual(await eventsOf(script, 40), [['AB123CD', 'Left', 3]]);
 });
 
 test('two weak fragments of one plate make one event, with the path of the fragment that moved', async () => {
@@ -257,8 +250,5 @@ test('two weak fragments of one plate make one event, with the path of the fragm
     [0, [{ x: 300, plate: 'AB123CD' }]], [1, [{ x: 299, plate: null }]],
     ...[5, 6, 7, 8].map((i): [number, Seen[]] => [i, [{ x: 500 - (i - 5) * 30, w: 100, plate: i === 5 ? 'AB123CD' : null }]]),
   ]);
-  const pr = createPlateRecognition(scriptedReader(script), { minAgreeing: 3 });
-  const events: Record<string, unknown>[] = [];
-  for (let i = 0; i <= 60; i++) for (const e of await pr.process(frameAt(i) as never)) events.push(e.data);
-  assert.deepEqual(events.map(pick), [['AB123CD', 'Left', 2]]);
+  assert.deepEqual(await eventsOf(script), [['AB123CD', 'Left', 2]]);
 });
