@@ -80,7 +80,9 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
   function announce(id: number, st: TrackState, ts: number): Observation | null {
     st.announced = true;
     const v = st.vote.result();
-    if (!v || !st.crop) return null;
+    // A weak vote whose text no single read gave (reads that differ in several places, mixed
+    // per character) is no plate anyone saw.
+    if (!v || !st.crop || v.agreeing < 1) return null;
     if (dedup.isDuplicate(v.text, ts)) return null;
     // Reads below the agreement bar a few characters from a plate announced moments ago are most
     // likely that plate misread (a car behind it, a partly hidden plate): not a second vehicle.

@@ -252,3 +252,10 @@ test('two weak fragments of one plate make one event, with the path of the fragm
   ]);
   assert.deepEqual(await eventsOf(script), [['AB123CD', 'Left', 2]]);
 });
+
+test('a weak track whose reads differ in several places is not announced as their per-character mix', async () => {
+  const run = (plates: string[]) => eventsOf(new Map(plates.map((plate, i): [number, Seen[]] => [i, [{ x: 300 - i, plate }]])));
+  // Per character the three vote AB123CD, which none of them read.
+  assert.deepEqual(await run(['AB123CE', 'XB123CD', 'AB123XD']), [], 'no read gave the mixed text');
+  assert.deepEqual(await run(['AB123CE', 'AB123CD', 'AB123XD']), [['AB123CD', '', 3]], 'one read of the voted text is enough for a weak event');
+});
