@@ -161,6 +161,7 @@ export function createPlateRecognition(reader: PlateReader, opts: PlateRecogniti
     async process(frame: Frame): Promise<Observation[]> {
       streamId = frame.streamId;
       const gap = frame.timestamp - lastTs;
+      // A pause over 10 s (a reconnect) is not the sampling rate.
       if (lastTs > 0 && gap > 0 && gap < 10_000) sampleMs = sampleMs ? sampleMs + (gap - sampleMs) / 8 : gap;
       lastTs = frame.timestamp;
       const out: Observation[] = [];

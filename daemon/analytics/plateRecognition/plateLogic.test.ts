@@ -4,7 +4,7 @@ import { normalisePlate, resolveFormats } from './formats.js';
 import { PlateVote } from './vote.js';
 import { DedupWindow, editDistance, KnownPlates } from './knownPlates.js';
 import { createPlateRecognition } from './analytic.js';
-import { direction, majorityDirection, stepVote } from './vehiclePath.js';
+import { majorityDirection, stepVote, VehiclePath, type Point } from './vehiclePath.js';
 import type { PlateReader } from './reader.js';
 import { warpQuad } from '../../vision/warp.js';
 import { isVigilError, VigilError } from '../../errors.js';
@@ -36,6 +36,14 @@ test('the vote outvotes a misread character per position', () => {
   assert.equal(r.reads, 4);
 });
 
+/** The `direction` of a vehicle whose 20-px box (as tracked and as detected) is centred on each point in turn. */
+function pathThrough(...points: Point[]): string {
+  const box = ([x, y]: Point): [number, number, number, number] => [x - 10, y - 10, x + 10, y + 10];
+  const p = new VehiclePath(box(points[0]!), box(points[0]!));
+  for (const pt of points.slice(1)) p.add(box(pt), box(pt));
+  return p.direction;
+}
+
 test('known plates match wildcards; dedup window; direction', () => {
   const k = new KnownPlates([{ plate: 'B12*', status: 'blocked', tags: ['watch'] }, { plate: 'D?99' }]);
   assert.deepEqual(k.match('B1234XY'), { status: 'blocked', tags: ['watch'], known_plate: 'B12*' });
@@ -45,9 +53,9 @@ test('known plates match wildcards; dedup window; direction', () => {
   d.mark('A', 0);
   assert.equal(d.isDuplicate('A', 999), true);
   assert.equal(d.isDuplicate('A', 1000), false);
-  assert.equal(direction([100, 100], [20, 110]), 'Left');
-  assert.equal(direction([100, 100], [105, 200]), 'Down');
-  assert.equal(direction([100, 100], [102, 101]), '');
+  assert.equal(pathThrough([100, 100], [20, 110]), 'Left');
+  assert.equal(pathThrough([100, 100], [105, 200]), 'Down');
+  assert.equal(pathThrough([100, 100], [102, 101]), '', 'a 2-px move is jitter');
 });
 
 test('warpQuad rectifies a rotated square back upright', () => {
@@ -65,7 +73,8 @@ test('direction is the majority of steps: one jump to another car cannot outvote
   const path: [number, number][] = [[600, 200], [570, 201], [540, 199], [760, 230], [730, 231], [700, 229], [670, 230]];
   for (let i = 1; i < path.length; i++) stepVote(votes, path[i - 1]!, path[i]!);
   assert.equal(majorityDirection(votes), 'Left');
-  assert.equal(direction(path[0]!, path[path.length - 1]!), 'Right', 'first-to-last alone would say Right');
+  assert.ok(path[path.length - 1]![0] > path[0]![0], 'first-to-last alone would say Right');
+  assert.equal(pathThrough(...path), 'Left', 'the jump back starts a new path, which drives left');
   assert.equal(majorityDirection([0, 0, 0, 0]), '');
 });
 

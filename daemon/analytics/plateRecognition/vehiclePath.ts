@@ -10,8 +10,8 @@ const DIRECTIONS = ['Left', 'Right', 'Up', 'Down'] as const;
 
 export class VehiclePath {
   /** Where the current path starts (the tracker's smoothed box centre). */
-  first: Point;
-  last: Point;
+  private first: Point;
+  private last: Point;
   /** The detection's own centre at the last match (the smoothed one lags after a jump). */
   private lastRaw: Point;
   /** Widest smoothed box seen, px: the yardstick of "has moved". */
@@ -20,8 +20,8 @@ export class VehiclePath {
   private steps: [number, number, number, number] = [0, 0, 0, 0];
   /** The path broke and restarts once the smoothed box follows the detection. */
   private settling = false;
-  /** The direction of the path before the last break: what a further jump is measured against. */
-  private way = '';
+  /** The direction (index into DIRECTIONS) of the path before the last break: what a further jump is measured against; -1 none. */
+  private way = -1;
 
   constructor(smoothed: Box, raw: Box) {
     this.first = this.last = centre(smoothed);
@@ -36,22 +36,23 @@ export class VehiclePath {
   add(smoothed: Box, raw: Box): boolean {
     const c = centre(smoothed), r = centre(raw);
     this.width = Math.max(this.width, smoothed[2] - smoothed[0]);
+    const step = stepIndex(this.last, c);
     let broke = false;
-    if (this.jumpsBack(c)) {
+    if (this.jumpsBack(c, step)) {
       // Another vehicle took the track over (or a looped clip restarted): the path starts again,
       // so that `direction` is the current vehicle's.
-      this.way = majorityDirection(this.steps) || this.way;
-      this.steps = [0, 0, 0, 0];
+      this.way = majorityIndex(this.steps, this.way);
+      this.steps.fill(0);
       this.settling = true;
       this.first = c;
       broke = true;
-    } else if (this.settling && (stepWay(this.last, c) === '' || stepWay(this.last, c) !== stepWay(this.lastRaw, r))) {
+    } else if (this.settling && (step < 0 || step !== stepIndex(this.lastRaw, r))) {
       // After a jump the smoothed box glides on towards the new vehicle for a few samples: the
       // path starts once it moves the way the detection does.
       this.first = c;
     } else {
       this.settling = false;
-      stepVote(this.steps, this.last, c);
+      if (step >= 0) this.steps[step]!++;
     }
     this.last = c;
     this.lastRaw = r;
@@ -63,7 +64,7 @@ export class VehiclePath {
     return Math.max(8, this.width / 4);
   }
 
-  get moved(): boolean {
+  private get moved(): boolean {
     return Math.hypot(this.last[0] - this.first[0], this.last[1] - this.first[1]) >= this.minMove;
   }
 
@@ -85,18 +86,16 @@ export class VehiclePath {
   }
 
   /**
-   * Whether the step to `c` is a real move (minMove) against the direction the path has taken so
-   * far. Jitter stays below the yardstick; a vehicle does not reverse by a quarter of its length
-   * between two samples.
+   * Whether the step to `c` (dominant axis `step`) is a real move (minMove) against the direction
+   * the path has taken so far. Jitter stays below the yardstick; a vehicle does not reverse by a
+   * quarter of its length between two samples.
    */
-  private jumpsBack(c: Point): boolean {
-    const dx = c[0] - this.last[0], dy = c[1] - this.last[1];
-    if (Math.hypot(dx, dy) < this.minMove) return false;
+  private jumpsBack(c: Point, step: number): boolean {
+    if (Math.hypot(c[0] - this.last[0], c[1] - this.last[1]) < this.minMove) return false;
     // A new path without steps of its own yet is held to the one before it.
-    const way = majorityDirection(this.steps) || this.way;
-    if (way === 'Left' || way === 'Right') return Math.abs(dx) >= Math.abs(dy) && (dx > 0) === (way === 'Left');
-    if (way === 'Up' || way === 'Down') return Math.abs(dy) > Math.abs(dx) && (dy > 0) === (way === 'Up');
-    return false;
+    const way = majorityIndex(this.steps, this.way);
+    // DIRECTIONS pairs opposites: Left/Right, Up/Down.
+    return way >= 0 && step === (way ^ 1);
   }
 }
 
@@ -112,28 +111,21 @@ function stepIndex(a: Point, b: Point): number {
   return dy < 0 ? 2 : 3;
 }
 
-function stepWay(a: Point, b: Point): string {
-  const i = stepIndex(a, b);
-  return i < 0 ? '' : DIRECTIONS[i]!;
-}
-
 /** Adds one step's vote: the dominant axis of the move from `a` to `b` (sub-pixel moves don't vote). */
 export function stepVote(votes: [number, number, number, number], a: Point, b: Point): void {
   const i = stepIndex(a, b);
   if (i >= 0) votes[i]!++;
 }
 
-/** The direction most steps of the track took. */
-export function majorityDirection(votes: readonly number[]): string {
+/** The index of the direction most steps took; `none` when no step voted. */
+function majorityIndex(votes: readonly number[], none = -1): number {
   let best = 0;
   for (let i = 1; i < votes.length; i++) if (votes[i]! > votes[best]!) best = i;
-  return votes[best]! > 0 ? DIRECTIONS[best]! : '';
+  return votes[best]! > 0 ? best : none;
 }
 
-/** Dominant axis of the motion from the first to the last sighting; '' when it barely moved. */
-export function direction(first: Point, last: Point, minPx = 8): string {
-  const dx = last[0] - first[0], dy = last[1] - first[1];
-  if (Math.max(Math.abs(dx), Math.abs(dy)) < minPx) return '';
-  if (Math.abs(dx) >= Math.abs(dy)) return dx > 0 ? 'Right' : 'Left';
-  return dy > 0 ? 'Down' : 'Up';
+/** The direction most steps of the track took. */
+export function majorityDirection(votes: readonly number[]): string {
+  const i = majorityIndex(votes);
+  return i < 0 ? '' : DIRECTIONS[i]!;
 }
