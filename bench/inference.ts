@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { createObjectDetector } from '../daemon/detectors/objectDetector.js';
 import { InferenceEngine } from '../daemon/inference/engine.js';
+import { modelSource } from '../daemon/inference/onnxShape.js';
 import { planThreads, type ThreadPlan } from '../daemon/inference/threadBudget.js';
+import type { ModelSpec } from '../daemon/inference/types.js';
 import { silentLogger } from '../daemon/log.js';
 import type { RgbImage } from '../daemon/vision/image.js';
-import { prepareInput } from '../daemon/vision/preprocess.js';
+import { prepareInput, rectInput } from '../daemon/vision/preprocess.js';
 import { mediaPath, modelMirror } from '../test/helpers/paths.js';
 import { benchProviders, cpuNow, cpuSince, f1, f2, loadLine, wantsFull, withOptionalLoad } from './lib/measure.js';
 
@@ -35,12 +37,15 @@ export async function videoFrames(path: string, n: number, w = 640, h = 360): Pr
 }
 
 /** An ORT session in this thread with the plan's settings and the bench's providers: the limit side. */
-export function ortSession(file: string, plan: Pick<ThreadPlan, 'intraOp' | 'spinning'>): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(file, {
+export function ortSession(file: string, plan: Pick<ThreadPlan, 'intraOp' | 'spinning'>, spec?: ModelSpec): Promise<ort.InferenceSession> {
+  const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: benchProviders(),
     intraOpNumThreads: plan.intraOp, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
     ...(plan.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
-  });
+  };
+  // The same graph the daemon loads: a `rectMultiple` model with its input size freed.
+  const source = spec ? modelSource(file, spec) : file;
+  return typeof source === 'string' ? ort.InferenceSession.create(source, opts) : ort.InferenceSession.create(source, opts);
 }
 
 export async function run(): Promise<void> {
@@ -53,8 +58,9 @@ export async function run(): Promise<void> {
       const runner = await engine.get('yolox_nano');
       const spec = runner.spec;
       const detector = createObjectDetector(runner);
-      const session = await ortSession(join(dataDir, 'models', spec.file), plan);
-      const tensors = frames.map((f) => prepareInput(f, spec.input).tensor);
+      const session = await ortSession(join(dataDir, 'models', spec.file), plan, spec);
+      // Fed what the daemon feeds: the frame's aspect for a model loaded with its size freed.
+      const tensors = frames.map((f) => prepareInput(f, runner.freeSize ? rectInput(f.width, f.height, spec.input) : spec.input).tensor);
       console.log(`yolox_nano on ${runner.provider}, ${frames.length} frames 640x360, thread plan: ${plan.intraOp} intra-op of ${plan.cores} cores, spinning ${plan.spinning ? 'on' : 'off'}; ${loadLine()}`);
       await session.run({ [spec.input.name]: tensors[0]! });
       await detector.detect(frames[0]!);
@@ -76,7 +82,7 @@ export async function run(): Promise<void> {
       console.log(`full path:  ${f1(fw)} ms/inference wall, ${f1(fc)} CPU-ms/inference`);
       console.log(`ratio ORT/full: wall ${f2(ow / fw)}, CPU ${f2(oc / fc)} (1.00 = no overhead); ${loadLine()}`);
       await session.release();
-      if (wantsFull()) await twoSessions(join(dataDir, 'models', spec.file), tensors, spec.input.name);
+      if (wantsFull()) await twoSessions(join(dataDir, 'models', spec.file), spec, tensors);
     } finally {
       await engine.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -85,13 +91,14 @@ export async function run(): Promise<void> {
 }
 
 /** Two sessions running at once (people + another model), spinning on vs off, interleaved. */
-async function twoSessions(file: string, tensors: ort.Tensor[], input: string): Promise<void> {
+async function twoSessions(file: string, spec: ModelSpec, tensors: ort.Tensor[]): Promise<void> {
+  const input = spec.input.name;
   const plan = planThreads({ models: 2 });
   const rate = { on: 0, off: 0 };
   for (let r = 0; r < 2; r++) {
     for (const spinning of [true, false]) {
-      const a = await ortSession(file, { intraOp: plan.intraOp, spinning });
-      const b = await ortSession(file, { intraOp: plan.intraOp, spinning });
+      const a = await ortSession(file, { intraOp: plan.intraOp, spinning }, spec);
+      const b = await ortSession(file, { intraOp: plan.intraOp, spinning }, spec);
       const t0 = performance.now();
       let n = 0;
       // ORT's node binding runs session.run on its own thread pool, so two awaits overlap.

@@ -109,6 +109,7 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     mirrorDir: config.models.mirror ?? undefined,
     providers: config.models.providers,
     threads: { intraOp: threads.intraOp, interOp: Math.max(1, config.models.inter_op_threads), spinning: threads.spinning },
+    rectInputs: config.inference.rect_inputs,
     roles: config.models.roles as Partial<Record<ModelRole, string>>,
     batch: { maxBatch: config.models.max_batch, maxWaitMs: config.models.max_wait_ms },
     queueDepth: config.models.queue_depth,

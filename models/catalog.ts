@@ -107,6 +107,8 @@ function validateSpec(raw: unknown, where: string, baseDir: string, errors: stri
     resize: inp.resize === 'letterbox-topleft' || inp.resize === 'letterbox-center' ? inp.resize : 'stretch',
     pad: typeof inp.pad === 'number' ? inp.pad : 0,
     ...(inp.dynamicSize ? { dynamicSize: true, multiple: Number(inp.multiple) || 32 } : {}),
+    // A shape-free letterbox graph (e.g. another YOLOX export): fed the frame's aspect.
+    ...(Number(inp.rectMultiple) > 0 ? { rectMultiple: Number(inp.rectMultiple) } : {}),
   } as ModelSpec['input'];
   if (!source) return undefined;
   return {

@@ -58,7 +58,8 @@ export const BUILTIN_MODELS: ModelSpec[] = [
     name: 'yolox_nano', role: 'person-detector', family: 'yolox', file: 'yolox_nano.onnx',
     source: gh(...YOLOX_REPO, 'model/yolox_nano.onnx'),
     sha256: '695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14', licence: 'Apache-2.0', permissive: true,
-    input: input('images', 416, 416, YOLOX_INPUT), outputs: ['output'], labels: COCO80,
+    // Its graph is shape-free (Slice to the end, Resize by scales, Reshape to [1,85,-1]).
+    input: input('images', 416, 416, { ...YOLOX_INPUT, rectMultiple: 32 }), outputs: ['output'], labels: COCO80,
     decode: { scoreThreshold: 0.3, nmsIou: 0.45 }, notes: 'COCO-80; also the default vehicle-detector.',
   },
   ...[320, 416].map((s): ModelSpec => ({

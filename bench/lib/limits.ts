@@ -10,7 +10,7 @@ import { createDaemon, type Daemon } from '../../daemon/main.js';
 import { BUILTIN_MODELS } from '../../models/manifest.js';
 import { ensureModel } from '../../models/fetcher.js';
 import { modelMirror } from '../../test/helpers/paths.js';
-import { prepareInput } from '../../daemon/vision/preprocess.js';
+import { prepareInput, rectInput } from '../../daemon/vision/preprocess.js';
 import { ortSession, videoFrames } from '../inference.js';
 import { benchProviders, cpuNow, cpuSince } from './measure.js';
 
@@ -43,8 +43,9 @@ export async function ortOnlyFps(clip: string, seconds: number, models = 1): Pro
   try {
     const file = await ensureModel(spec, { dataDir, mirrorDir: modelMirror() });
     const plan = planThreads({ models });
-    const session = await ortSession(file, plan);
-    const tensors = (await videoFrames(clip, 10)).map((f) => prepareInput(f, spec.input).tensor);
+    const session = await ortSession(file, plan, spec);
+    // The input the daemon feeds this model (the frame's aspect where its size can be freed).
+    const tensors = (await videoFrames(clip, 10)).map((f) => prepareInput(f, rectInput(f.width, f.height, spec.input)).tensor);
     await session.run({ [spec.input.name]: tensors[0]! });
     const c0 = cpuNow();
     let n = 0;

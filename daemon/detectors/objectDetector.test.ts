@@ -7,6 +7,7 @@ import { silentLogger } from '../log.js';
 import { InferenceEngine } from '../inference/engine.js';
 import { mediaPath, modelMirror } from '../../test/helpers/paths.js';
 import { readImageFile } from '../vision/codec.js';
+import { decodeFrames } from '../../test/countingFixtures.js';
 import { createObjectDetector } from './objectDetector.js';
 import type { Detection } from './types.js';
 
@@ -67,4 +68,40 @@ test('yolox_nano finds most of the children in the group photo', async () => {
 test('an unknown class name or a non-detector model is refused', async () => {
   await assert.rejects(async () => createObjectDetector(await engine.get('yolox_nano'), { classes: ['unicorn'] }), { code: 'VIGIL_ERR_CONFIG' });
   await assert.rejects(async () => createObjectDetector(await engine.get('plate_ocr_cct_xs_v1_global')), { code: 'VIGIL_ERR_MODEL_SHAPE' });
+});
+
+test('yolox_nano sees a 16:9 street frame as 416x288, not a padded square, and finds the same people', async () => {
+  const square = new InferenceEngine({ log: silentLogger(), dataDir, mirrorDir: modelMirror(), providers: ['cpu'], threads: { intraOp: 1, interOp: 1 }, rectInputs: false });
+  const rect = await engine.get('yolox_nano');
+  try {
+    const fixed = await square.get('yolox_nano');
+    assert.equal(rect.freeSize, true, 'loaded with its input size freed');
+    assert.equal(fixed.freeSize, false, 'inference.rect_inputs: false keeps the square');
+    const fed: number[][] = [];
+    const run = rect.run.bind(rect);
+    rect.run = (feeds, o) => { fed.push([...Object.values(feeds)[0]!.dims]); return run(feeds, o); };
+    const a = createObjectDetector(rect, { classes: ['person'] });
+    const b = createObjectDetector(fixed, { classes: ['person'] });
+    const iou = (p: number[], q: number[]) => {
+      const w = Math.max(0, Math.min(p[2]!, q[2]!) - Math.max(p[0]!, q[0]!)), h = Math.max(0, Math.min(p[3]!, q[3]!) - Math.max(p[1]!, q[1]!));
+      return (w * h) / ((p[2]! - p[0]!) * (p[3]! - p[1]!) + (q[2]! - q[0]!) * (q[3]! - q[1]!) - w * h);
+    };
+    let people = 0;
+    // One frame every 2 s of the street clip: three scenes of a dense crowd.
+    for await (const f of decodeFrames(mediaPath('video_street_pedestrians_640x360.mp4'), 0.5, 640, 360)) {
+      const [ra, rb] = [await a.detect(f), await b.detect(f)];
+      // A confident person in either is found by the other at the same place (thresholds apart by a margin).
+      for (const [x, y] of [[ra, rb], [rb, ra]] as const) {
+        for (const d of x.filter((d) => d.score >= 0.6)) {
+          people++;
+          assert.ok(y.some((e) => e.score >= 0.4 && iou(d.box, e.box) >= 0.8), `person at ${d.box.map(Math.round).join(',')} (${d.score.toFixed(2)}) found by both inputs`);
+        }
+      }
+    }
+    assert.ok(people >= 40, `the frames hold people: ${people}`);
+    assert.ok(fed.length > 0 && fed.every((d) => d.join('x') === '1x3x288x416'), `fed ${fed[0]?.join('x')}`);
+  } finally {
+    delete (rect as { run?: unknown }).run; // the class's own run again
+    await square.stop();
+  }
 });

@@ -2,7 +2,7 @@ import type { Tensor } from 'onnxruntime-node';
 import { VigilError } from '../errors.js';
 import type { ModelRunner, RunOptions } from '../inference/types.js';
 import type { RgbImage } from '../vision/image.js';
-import { prepareInput, undoLetterbox, type LetterboxMeta } from '../vision/preprocess.js';
+import { prepareInput, rectInput, undoLetterbox, type LetterboxMeta } from '../vision/preprocess.js';
 import { decodeNanodet, type NanodetLevel } from './nanodet.js';
 import { nms } from './nms.js';
 import type { Detection } from './types.js';
@@ -73,7 +73,8 @@ export function createObjectDetector(runner: ModelRunner, opts: ObjectDetectorOp
   return {
     runner,
     async detect(img: RgbImage, run?: RunOptions): Promise<Detection[]> {
-      const { tensor, meta } = prepareInput(img, spec.input, runner.inputBuffer?.(spec.input.dtype, spec.input.width * spec.input.height * 3));
+      const input = runner.freeSize ? rectInput(img.width, img.height, spec.input) : spec.input;
+      const { tensor, meta } = prepareInput(img, input, runner.inputBuffer?.(input.dtype, input.width * input.height * 3));
       const outputs = await runner.run({ [spec.input.name]: tensor }, run);
       // Class-wise NMS, then a loose class-agnostic pass so one vehicle is not both car and truck.
       let candidates: Candidate[];

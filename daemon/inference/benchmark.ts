@@ -5,9 +5,10 @@ import type { Logger } from '../log.js';
 import { createDensityEstimator } from '../detectors/density.js';
 import { createObjectDetector } from '../detectors/objectDetector.js';
 import type { RgbImage } from '../vision/image.js';
-import { prepareInput } from '../vision/preprocess.js';
+import { prepareInput, rectInput } from '../vision/preprocess.js';
+import { modelSource } from './onnxShape.js';
 import { InferenceEngine, type InferenceEngineOptions } from './engine.js';
-import type { ModelRunner, RunOptions } from './types.js';
+import type { InputSpec, ModelRunner, RunOptions } from './types.js';
 
 /** Latency summary in ms. */
 export interface LatencyStats {
@@ -61,13 +62,17 @@ export async function benchModel(
     const spec = runner.spec;
     // ORT-only: a session in this thread with the same settings, fed ready tensors.
     const { join } = await import('node:path');
-    const session = await ort.InferenceSession.create(join(opts.dataDir, 'models', spec.file), {
+    const sessionOpts: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: threads.intraOp, interOpNumThreads: threads.interOp, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
       executionProviders: runner.provider === 'cpu' ? ['cpu'] : [runner.provider, 'cpu'],
-    });
-    const tensors = frames.map((f) => prepareInput(f, spec.input).tensor);
+    };
+    // The graph and inputs the analytics use: a model loaded with its input size freed sees the frame's aspect.
+    const source = modelSource(join(opts.dataDir, 'models', spec.file), spec, !!runner.freeSize);
+    const session = typeof source === 'string' ? await ort.InferenceSession.create(source, sessionOpts) : await ort.InferenceSession.create(source, sessionOpts);
+    const inputFor = (f: RgbImage): InputSpec => (runner.freeSize ? rectInput(f.width, f.height, spec.input) : spec.input);
+    const tensors = frames.map((f) => prepareInput(f, inputFor(f)).tensor);
     const pre: number[] = [];
-    for (let i = 0; i < Math.min(opts.count, 50); i++) { const t = performance.now(); prepareInput(frames[i % frames.length]!, spec.input); pre.push(performance.now() - t); }
+    for (let i = 0; i < Math.min(opts.count, 50); i++) { const f = frames[i % frames.length]!; const t = performance.now(); prepareInput(f, inputFor(f)); pre.push(performance.now() - t); }
     const path = fullPath(runner);
     await session.run({ [spec.input.name]: tensors[0]! });
     await path.call(frames[0]!);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,6 +14,8 @@ import { silentLogger, type Logger } from '../log.js';
 import { readImageFile } from '../vision/codec.js';
 import { prepareInput } from '../vision/preprocess.js';
 import { InferenceEngine, type InferenceEngineOptions } from './engine.js';
+import { buildOnnxModel } from './onnxBuilder.js';
+import type { ModelSpec } from './types.js';
 
 const dirs: string[] = [];
 const engines: InferenceEngine[] = [];
@@ -200,4 +203,47 @@ test('output buffers handed back travel to the worker and are written again by l
   assert.notEqual(dims[0], dims[2]);
   assert.deepEqual(values[1], values[0], 'the same input gives the same outputs in recycled buffers');
   assert.deepEqual(values[3], values[0]);
+});
+
+test('a rectMultiple model is loaded with its size freed only when its graph runs at another size; otherwise at its fixed size', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-rect-'));
+  const input = { name: 'image', width: 16, height: 16, layout: 'NCHW', color: 'RGB', dtype: 'float32', mean: [0, 0, 0], std: [1, 1, 1], resize: 'letterbox-topleft', pad: 0, rectMultiple: 4 } as const;
+  const entry = (name: string, bytes: Uint8Array): ModelSpec => {
+    writeFileSync(join(dir, `${name}.onnx`), bytes);
+    return {
+      name, role: 'crowd-density', family: 'density', file: `${name}.onnx`, licence: 'test', permissive: true, outputs: ['density'], input: { ...input, mean: [0, 0, 0], std: [1, 1, 1] },
+      source: { kind: 'file', path: join(dir, `${name}.onnx`) }, sha256: createHash('sha256').update(bytes).digest('hex'),
+    };
+  };
+  // Shape-free: a 4x4 average pool. Fixed inside: flatten, then a 768x4 matrix (16x16x3 values only).
+  const pool = buildOnnxModel({
+    inputs: [{ name: 'image', dims: [1, 3, 16, 16] }], outputs: [{ name: 'density', dims: [1, 3, 4, 4] }],
+    nodes: [{ op: 'AveragePool', inputs: ['image'], outputs: ['density'], attrs: { kernel_shape: [4, 4], strides: [4, 4] } }],
+  });
+  const dense = buildOnnxModel({
+    inputs: [{ name: 'image', dims: [1, 3, 16, 16] }], outputs: [{ name: 'density', dims: [1, 4, 1, 1] }], opset: 11,
+    initializers: [{ name: 'w', dims: [768, 4], values: new Array(768 * 4).fill(0.01) }],
+    nodes: [
+      { op: 'Flatten', inputs: ['image'], outputs: ['flat'], attrs: { axis: 1 } },
+      { op: 'MatMul', inputs: ['flat', 'w'], outputs: ['m'] },
+      { op: 'Unsqueeze', inputs: ['m'], outputs: ['density'], attrs: { axes: [2, 3] } },
+    ],
+  });
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: 'info' }, new Writable({ write(c, _e, cb) { lines.push(JSON.parse(String(c))); cb(); } })) as unknown as Logger;
+  const e = new InferenceEngine({ log, dataDir: dir, providers: ['cpu'], threads: { intraOp: 1, interOp: 1 }, catalog: new ModelCatalog([entry('pool', pool), entry('dense', dense)]) });
+  try {
+    const p = await e.get('pool');
+    assert.equal(p.freeSize, true);
+    assert.deepEqual((await p.run({ image: new ort.Tensor('float32', new Float32Array(3 * 8 * 16), [1, 3, 8, 16]) })).density!.dims, [1, 3, 2, 4]);
+    const d = await e.get('dense');
+    assert.equal(d.freeSize, false, 'the fixed-size graph falls back to the file as it is');
+    assert.deepEqual((await d.run({ image: new ort.Tensor('float32', new Float32Array(768), [1, 3, 16, 16]) })).density!.dims, [1, 4, 1, 1]);
+    const said = (m: string) => lines.find((l) => l.model === m && /loaded on cpu/.test(String(l.msg)))?.inputSize;
+    assert.equal(said('pool'), 'frame aspect, up to 16x16');
+    assert.equal(said('dense'), '16x16');
+  } finally {
+    await e.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -28,6 +28,8 @@ export interface InferenceEngineOptions {
   batch?: { maxBatch: number; maxWaitMs: number };
   /** Frames waiting per model before the oldest are dropped (default 8). */
   queueDepth?: number;
+  /** Feed `rectMultiple` models the frame's aspect instead of their square (default true; config `inference.rect_inputs`). */
+  rectInputs?: boolean;
   /** Load onnxruntime from a custom build (module path or absolute path of its index.js). */
   ortModulePath?: string;
   /** Extra manifest files (YAML/JSON) besides `<dataDir>/models.{yaml,json}`. */
@@ -118,6 +120,7 @@ export class InferenceEngine implements ModelProvider {
     const threads = this.opts.threads ?? planThreads({ models: 1 });
     const { worker, ready } = await startSessionWorker({
       modelPath: path, providers: this.opts.providers, unavailable: [...this.unavailable], threads, ortModulePath: this.opts.ortModulePath,
+      ...(spec.input.rectMultiple && this.opts.rectInputs !== false ? { freeInput: { name: spec.input.name, layout: spec.input.layout, width: spec.input.width, height: spec.input.height, multiple: spec.input.rectMultiple } } : {}),
     });
     for (const s of ready.skipped) {
       if (this.unavailable.has(s.provider)) continue;
@@ -144,7 +147,8 @@ export class InferenceEngine implements ModelProvider {
     this.loaded.set(name, runner);
     const onLatency = this.opts.onLatency;
     if (onLatency) runner.stats.onSample = (stage, ms) => onLatency(name, stage, ms); // after warm-up: not counted
-    log.info({ provider: ready.provider, dynamicBatch, threads }, `model ${name} loaded on ${ready.provider}`);
+    const rect = spec.input.rectMultiple ? { inputSize: runner.freeSize ? `frame aspect, up to ${spec.input.width}x${spec.input.height}` : `${spec.input.width}x${spec.input.height}` } : {};
+    log.info({ provider: ready.provider, dynamicBatch, threads, ...rect }, `model ${name} loaded on ${ready.provider}`);
     return runner;
   }
 }

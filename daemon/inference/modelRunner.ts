@@ -63,6 +63,8 @@ export class QueuedModelRunner implements ModelRunner {
   private readonly inflight = new Map<number, { items: Pending[] }>();
   private closed = false;
   readonly stats = new ModelStats();
+  /** The session takes any input height and width (a freed `rectMultiple` model, or a dynamic one). */
+  readonly freeSize: boolean;
   /** Output buffers to hand back to the worker with the next run. */
   private spare: ArrayBuffer[] = [];
   /** Input buffers back from the worker, by byte length, for the next frames. */
@@ -78,6 +80,9 @@ export class QueuedModelRunner implements ModelRunner {
     private readonly settings: QueueSettings,
     private readonly log: Logger,
   ) {
+    const input = inputs.find((i) => i.name === spec.input.name);
+    const [h, w] = spec.input.layout === 'NCHW' ? [2, 3] : [1, 2];
+    this.freeSize = !!input && typeof input.shape[h] === 'string' && typeof input.shape[w] === 'string';
     worker.on('message', (m: WorkerReply) => this.onReply(m));
     worker.on('error', (err) => this.failAll(new VigilError('VIGIL_ERR_MODEL_LOAD', `Session worker of ${spec.name} crashed: ${err.message}`)));
     worker.on('exit', () => this.failAll(new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${spec.name} is unloaded`)));

@@ -4,7 +4,9 @@ import { parentPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
 import { createRequire } from 'node:module';
+import { readFile } from 'node:fs/promises';
 import type * as Ort from 'onnxruntime-node';
+import { freeInputSize } from './onnxShape.js';
 import type { ValueMeta, WireTensor, WorkerInit, WorkerReply, WorkerRequest } from './workerProtocol.js';
 
 let ort: typeof Ort;
@@ -73,11 +75,22 @@ async function init(msg: WorkerInit): Promise<void> {
   const order = msg.providers.filter((p) => !msg.unavailable.includes(p));
   if (!order.includes('cpu')) order.push('cpu');
   let lastErr = '';
+  let freed: Uint8Array | undefined;
+  if (msg.freeInput) {
+    try {
+      freed = freeInputSize(await readFile(msg.modelPath), msg.freeInput.name, msg.freeInput.layout, msg.freeInput);
+    } catch {
+      // Not a model this can rewrite, or not the size the manifest says: it loads as it is
+      // (the ready reply's shapes say so, and the engine's shape check names a wrong size).
+    }
+  }
   for (const provider of order) {
     try {
       // TensorRT hands the nodes it cannot build to CUDA rather than straight to the CPU.
       const eps = provider === 'cpu' ? ['cpu'] : provider === 'tensorrt' ? ['tensorrt', 'cuda', 'cpu'] : [provider, 'cpu'];
-      session = await ort.InferenceSession.create(msg.modelPath, { ...base, executionProviders: eps });
+      const opts = { ...base, executionProviders: eps };
+      // The freed model first; a provider or graph that cannot take it gets the file as it is.
+      session = (freed && msg.freeInput ? await freedSession(freed, msg.freeInput, opts) : undefined) ?? (await ort.InferenceSession.create(msg.modelPath, opts));
       const meta = (list: readonly Ort.InferenceSession.ValueMetadata[]): ValueMeta[] =>
         list.map((m) => ({ name: m.name, type: m.isTensor ? m.type : 'non-tensor', shape: m.isTensor ? [...m.shape] : [] }));
       post({ kind: 'ready', provider, skipped, inputs: meta(session.inputMetadata), outputs: meta(session.outputMetadata) });
@@ -88,6 +101,28 @@ async function init(msg: WorkerInit): Promise<void> {
     }
   }
   post({ kind: 'init-error', code: 'VIGIL_ERR_MODEL_LOAD', message: `onnxruntime cannot load ${msg.modelPath}: ${lastErr}`, skipped });
+}
+
+/**
+ * A session of the freed model, if it loads and runs at a non-square size (half the height):
+ * a graph with a fixed shape inside (a Reshape to the exported size) fails here, not on frames.
+ */
+async function freedSession(model: Uint8Array, input: NonNullable<WorkerInit['freeInput']>, opts: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession | undefined> {
+  let s: Ort.InferenceSession | undefined;
+  try {
+    s = await ort.InferenceSession.create(model, opts);
+    const h = Math.max(input.multiple, Math.round(input.height / 2 / input.multiple) * input.multiple);
+    const meta = s.inputMetadata.find((m) => m.name === input.name);
+    const type = meta?.isTensor ? meta.type : 'float32';
+    const n = input.width * h * 3;
+    const data = type === 'uint8' ? new Uint8Array(n) : new Float32Array(n);
+    const dims = input.layout === 'NCHW' ? [1, 3, h, input.width] : [1, h, input.width, 3];
+    await s.run({ [input.name]: new ort.Tensor(type as 'float32', data as Float32Array, dims) });
+    return s;
+  } catch {
+    await s?.release().catch(() => {});
+    return undefined;
+  }
 }
 
 async function run(msg: Extract<WorkerRequest, { kind: 'run' }>): Promise<void> {

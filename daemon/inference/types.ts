@@ -45,6 +45,13 @@ export interface InputSpec {
   /** True when H/W are dynamic (e.g. YuNet 2023mar): any multiple of `multiple` is accepted. */
   dynamicSize?: boolean;
   multiple?: number;
+  /**
+   * Letterbox models whose graph takes any height and width (fully convolutional, shape-free
+   * reshapes): the input is cut to the image's aspect plus one multiple of padding, rounded up
+   * to this multiple (width x height above is the largest), and the file's fixed H/W are freed
+   * when it loads. A 16:9 frame then costs 416x288 instead of 416x416 (182 rows of padding).
+   */
+  rectMultiple?: number;
 }
 
 /** Where the bytes come from: a pinned URL, one file inside a pinned npm package tarball, or a local file (user models). */
@@ -103,6 +110,8 @@ export interface ModelRunner {
   inputBuffer?(dtype: 'float32' | 'uint8', length: number): Float32Array | Uint8Array;
   /** Hands a result's output buffers back once read, for the model's next outputs (the caller must not touch them after). */
   recycle?(outputs: Record<string, Tensor>): void;
+  /** True when the session takes any input height and width (a `rectMultiple` model loaded with its size freed). */
+  readonly freeSize?: boolean;
 }
 
 /** Hands out loaded models by name or role; implemented by the inference engine. */

@@ -23,6 +23,8 @@ export interface WorkerInit {
   /** spinning false sets session.intra_op.allow_spinning = "0" (sessions sharing cores). */
   threads: { intraOp: number; interOp: number; spinning?: boolean };
   ortModulePath?: string;
+  /** Load the model with this input's height and width freed (onnxShape.freeInputSize); the file as it is when that fails. */
+  freeInput?: { name: string; layout: 'NCHW' | 'NHWC'; width: number; height: number; multiple: number };
 }
 
 export type WorkerRequest =

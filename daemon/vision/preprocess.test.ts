@@ -5,7 +5,7 @@ import type { InputSpec } from '../inference/types.js';
 import { mediaPath } from '../../test/helpers/paths.js';
 import { readImageFile } from './codec.js';
 import type { RgbImage } from './image.js';
-import { cropImage, dynamicInputSize, letterboxMeta, prepareInput, resizeImage, undoLetterbox, undoPoint } from './preprocess.js';
+import { cropImage, dynamicInputSize, letterboxMeta, prepareInput, rectInput, resizeImage, undoLetterbox, undoPoint } from './preprocess.js';
 
 const spec = (rest: Partial<InputSpec> = {}): InputSpec => ({
   name: 'x', width: 8, height: 8, layout: 'NCHW', color: 'RGB', dtype: 'float32', mean: [0, 0, 0], std: [1, 1, 1], resize: 'stretch', pad: 0, ...rest,
@@ -80,4 +80,28 @@ test('stretch meta and dynamic input sizes', () => {
   assert.equal(m.scaleX, 0.5);
   assert.equal(m.scaleY, 240 / 360);
   assert.deepEqual(dynamicInputSize(1126, 661, 32, 640), { width: 640, height: 384 });
+});
+
+test('rect inputs: the letterbox cut to the frame aspect at the same scale, the same pixels, less padding', () => {
+  const sq = spec({ width: 416, height: 416, color: 'BGR', resize: 'letterbox-topleft', pad: 114, rectMultiple: 32 });
+  const size = (w: number, h: number) => { const s = rectInput(w, h, sq); return [s.width, s.height]; };
+  assert.deepEqual(size(640, 360), [416, 288]); // 16:9: 416x234 of picture, 54 rows of padding
+  assert.deepEqual(size(1920, 1080), [416, 288]);
+  assert.deepEqual(size(640, 480), [416, 352]); // 4:3: 416x312
+  assert.deepEqual(size(360, 640), [288, 416]); // portrait
+  assert.equal(rectInput(500, 500, sq), sq, 'a square frame keeps the square');
+  const plain = { ...sq, rectMultiple: undefined };
+  assert.equal(rectInput(640, 360, plain), plain, 'a model without rectMultiple keeps its square');
+  assert.equal(rectInput(640, 360, { ...sq, resize: 'stretch' }).height, 416, 'a stretched input has no padding to cut');
+  // Every picture value of the rect tensor is the square tensor's value at the same place.
+  const img: RgbImage = { width: 64, height: 36, data: Buffer.from(Array.from({ length: 64 * 36 * 3 }, (_, i) => (i * 7) % 256)) };
+  const small = { ...sq, width: 64, height: 64, rectMultiple: 8 };
+  const r = prepareInput(img, rectInput(64, 36, small));
+  const s = prepareInput(img, small);
+  assert.deepEqual(r.tensor.dims, [1, 3, 48, 64]); // 36 rows of picture, at least 8 of padding
+  assert.deepEqual([r.meta.scaleX, r.meta.scaleY, r.meta.padX, r.meta.padY], [s.meta.scaleX, s.meta.scaleY, s.meta.padX, s.meta.padY]);
+  const rd = r.tensor.data as Float32Array, sd = s.tensor.data as Float32Array;
+  for (let c = 0; c < 3; c++) for (let y = 0; y < 48; y++) for (let x = 0; x < 64; x++) {
+    assert.equal(rd[c * 48 * 64 + y * 64 + x], sd[c * 64 * 64 + y * 64 + x]);
+  }
 });
