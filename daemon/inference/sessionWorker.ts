@@ -104,14 +104,15 @@ async function init(msg: WorkerInit): Promise<void> {
 }
 
 /**
- * A session of the freed model, if it loads and runs at a non-square size (half the height):
- * a graph with a fixed shape inside (a Reshape to the exported size) fails here, not on frames.
+ * A session of the freed model, if it loads and runs at a non-square size: a graph with a fixed
+ * shape inside (a Reshape to the exported size) fails here, not on frames. The trial size is a
+ * 16:9 frame's (most cameras), so a provider that builds per size (TensorRT) builds that one.
  */
 async function freedSession(model: Uint8Array, input: NonNullable<WorkerInit['freeInput']>, opts: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession | undefined> {
   let s: Ort.InferenceSession | undefined;
   try {
     s = await ort.InferenceSession.create(model, opts);
-    const h = Math.max(input.multiple, Math.round(input.height / 2 / input.multiple) * input.multiple);
+    const h = Math.min(input.height - input.multiple, Math.ceil((input.width * 9 / 16 + input.multiple) / input.multiple) * input.multiple);
     const meta = s.inputMetadata.find((m) => m.name === input.name);
     const type = meta?.isTensor ? meta.type : 'float32';
     const n = input.width * h * 3;

@@ -232,14 +232,13 @@ export function resizeImage(img: RgbImage, w: number, h: number): RgbImage {
   return { width: w, height: h, data };
 }
 
-/** Rounds an image size up to a multiple (for dynamic-size models such as YuNet), capped at `max`. */
 /**
  * The input a `rectMultiple` model is fed for a srcWidth x srcHeight frame: the manifest's
  * letterbox at the same scale, each side cut to the scaled image plus one multiple of padding,
  * rounded up to the multiple (never above the manifest's size). Same pixels as the square
- * input, less padding. The padding kept matters: with yolox_nano on the street clip, cut to
- * 416x256 (22 rows of padding) person scores fell by 0.023 on average and 14 % fewer people
- * reached 0.6 (where tracks start); at 416x288 they match the square's (+0.015).
+ * input, less padding. The padding kept matters: with yolox_nano on the street clip (115
+ * frames), cut to 416x256 (22 rows of padding) person scores fell by 0.039 on average and
+ * 21 % fewer people reached 0.6, where tracks start; at 416x288 they match the square's (+0.015).
  */
 export function rectInput(srcWidth: number, srcHeight: number, input: InputSpec): InputSpec {
   const m = input.rectMultiple;
@@ -251,6 +250,7 @@ export function rectInput(srcWidth: number, srcHeight: number, input: InputSpec)
   return width === input.width && height === input.height ? input : { ...input, width, height };
 }
 
+/** Rounds an image size up to a multiple (for dynamic-size models such as YuNet), capped at `max`. */
 export function dynamicInputSize(srcWidth: number, srcHeight: number, multiple: number, max: number): { width: number; height: number } {
   const r = Math.min(1, max / Math.max(srcWidth, srcHeight));
   const up = (v: number): number => Math.max(multiple, Math.ceil((v * r) / multiple) * multiple);
