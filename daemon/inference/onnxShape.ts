@@ -6,11 +6,13 @@ import { readFileSync } from 'node:fs';
  * Only the declared shapes change: the input's H and W and the outputs' inner dimensions become
  * symbolic, and the intermediate shapes the exporter recorded (value_info) are dropped so
  * ORT infers them again. The graph itself must already be shape-agnostic (YOLOX's is: Slice to
- * INT64_MAX, Resize by scales, Reshape to [1,85,-1]); a graph that is not fails at its first run.
+ * INT64_MAX, Resize by scales, Reshape to [1,85,-1]); the session worker tries the freed model at
+ * another size and loads the file as it is when that fails.
  * Field numbers are from onnx.proto3.
  */
 
-interface Field { field: number; wire: number; start: number; end: number; body?: Uint8Array }
+/** One field: its byte range, and its payload (length-delimited) or value (varint). */
+interface Field { field: number; wire: number; start: number; end: number; body?: Uint8Array; value?: number }
 
 /** The top-level fields of one protobuf message, with their byte ranges. */
 function fields(buf: Uint8Array): Field[] {
@@ -30,8 +32,11 @@ function fields(buf: Uint8Array): Field[] {
     const start = i;
     const key = varint();
     const field = Math.floor(key / 8), wire = key & 7;
-    if (wire === 0) varint();
-    else if (wire === 1) i += 8;
+    if (wire === 0) {
+      const value = varint();
+      out.push({ field, wire, start, end: i, value });
+      continue;
+    } else if (wire === 1) i += 8;
     else if (wire === 5) i += 4;
     else if (wire === 2) {
       const n = varint();
@@ -89,24 +94,12 @@ function freeDims(valueInfo: Uint8Array, free: (i: number, rank: number, value: 
           if (d.field !== 1 || !d.body) return undefined;
           const at = i++;
           // Dimension.dim_value (1, a varint) when fixed.
-          const v = fields(d.body).find((x) => x.field === 1 && x.wire === 0);
-          const value = v ? Number(varintAt(d.body, v.start + 1)) : undefined;
+          const value = fields(d.body).find((x) => x.field === 1 && x.wire === 0)?.value;
           return free(at, rank, value) ? lenField(1, lenField(2, Buffer.from(`d${at}`))) : undefined;
         }));
       }));
     }));
   });
-}
-
-/** The varint starting at `at` (a dim_value's payload). */
-function varintAt(buf: Uint8Array, at: number): number {
-  let r = 0, mul = 1, b: number;
-  do {
-    b = buf[at++]!;
-    r += (b & 0x7f) * mul;
-    mul *= 128;
-  } while (b & 0x80 && at < buf.length);
-  return r;
 }
 
 /**
