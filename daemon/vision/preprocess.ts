@@ -232,6 +232,9 @@ export function resizeImage(img: RgbImage, w: number, h: number): RgbImage {
   return { width: w, height: h, data };
 }
 
+/** rectInput's answers per input spec and frame size. */
+const rectCache = new WeakMap<InputSpec, Map<number, InputSpec>>();
+
 /**
  * The input a `rectMultiple` model is fed for a srcWidth x srcHeight frame: the manifest's
  * letterbox at the same scale, each side cut to the scaled image plus one multiple of padding,
@@ -243,11 +246,20 @@ export function resizeImage(img: RgbImage, w: number, h: number): RgbImage {
 export function rectInput(srcWidth: number, srcHeight: number, input: InputSpec): InputSpec {
   const m = input.rectMultiple;
   if (!m || input.resize === 'stretch') return input;
-  const r = Math.min(input.width / srcWidth, input.height / srcHeight);
-  const cut = (v: number, max: number): number => Math.min(max, Math.ceil((v * r + m) / m) * m);
-  const width = cut(srcWidth, input.width);
-  const height = cut(srcHeight, input.height);
-  return width === input.width && height === input.height ? input : { ...input, width, height };
+  // Once per frame size, not per frame: a stream's frames share one.
+  let sizes = rectCache.get(input);
+  if (!sizes) rectCache.set(input, (sizes = new Map()));
+  const key = srcWidth * 65536 + srcHeight;
+  let out = sizes.get(key);
+  if (!out) {
+    const r = Math.min(input.width / srcWidth, input.height / srcHeight);
+    const cut = (v: number, max: number): number => Math.min(max, Math.ceil((v * r + m) / m) * m);
+    const width = cut(srcWidth, input.width);
+    const height = cut(srcHeight, input.height);
+    out = width === input.width && height === input.height ? input : { ...input, width, height };
+    sizes.set(key, out);
+  }
+  return out;
 }
 
 /** Rounds an image size up to a multiple (for dynamic-size models such as YuNet), capped at `max`. */
