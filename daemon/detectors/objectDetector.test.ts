@@ -100,6 +100,11 @@ test('yolox_nano sees a 16:9 street frame as 416x288, not a padded square, and f
     }
     assert.ok(people >= 40, `the frames hold people: ${people}`);
     assert.ok(fed.length > 0 && fed.every((d) => d.join('x') === '1x3x288x416'), `fed ${fed[0]?.join('x')}`);
+    // A caller may keep the square on the same freed model (plate reading does).
+    const frame = await readImageFile(mediaPath('faces_obama_biden_two_people.jpg'));
+    fed.length = 0;
+    await createObjectDetector(rect, { frameAspect: false }).detect(frame);
+    assert.deepEqual(fed, [[1, 3, 416, 416]]);
   } finally {
     delete (rect as { run?: unknown }).run; // the class's own run again
     await square.stop();

@@ -16,6 +16,8 @@ export interface ObjectDetectorOptions {
   classes?: string[];
   /** Boxes of different classes overlapping more than this are one object (car vs truck); default 0.8. */
   crossClassIou?: number;
+  /** Feed the frame's aspect when the model allows it (default true); false keeps the manifest's square. */
+  frameAspect?: boolean;
 }
 
 /** Finds objects in RGB images with a YOLOX- or NanoDet-family model. */
@@ -42,6 +44,7 @@ export function createObjectDetector(runner: ModelRunner, opts: ObjectDetectorOp
   const scoreThreshold = opts.scoreThreshold ?? num('scoreThreshold') ?? FAMILY_DEFAULTS[family].scoreThreshold;
   const nmsIou = opts.nmsIou ?? num('nmsIou') ?? FAMILY_DEFAULTS[family].nmsIou;
   const crossClassIou = opts.crossClassIou ?? 0.8;
+  const aspect = opts.frameAspect !== false && !!runner.freeSize;
   let classes: Set<number> | undefined;
   if (opts.classes) {
     classes = new Set();
@@ -73,7 +76,7 @@ export function createObjectDetector(runner: ModelRunner, opts: ObjectDetectorOp
   return {
     runner,
     async detect(img: RgbImage, run?: RunOptions): Promise<Detection[]> {
-      const input = runner.freeSize ? rectInput(img.width, img.height, spec.input) : spec.input;
+      const input = aspect ? rectInput(img.width, img.height, spec.input) : spec.input;
       const { tensor, meta } = prepareInput(img, input, runner.inputBuffer?.(input.dtype, input.width * input.height * 3));
       const outputs = await runner.run({ [spec.input.name]: tensor }, run);
       // Class-wise NMS, then a loose class-agnostic pass so one vehicle is not both car and truck.

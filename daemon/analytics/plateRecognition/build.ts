@@ -66,7 +66,10 @@ export function ocrFor(runner: ModelRunner, assetDir: string): PlateOcr {
 export async function buildPlateReader(models: ModelProvider, assetDir: string, cfg: PlateModelsConfig = {}, opts: PlateReaderOptions = {}): Promise<PlateReader> {
   const m = { ...DEFAULT_PLATE_MODELS, ...cfg };
   const classes = opts.vehicleClasses ?? [...PLATE_VEHICLE_CLASSES];
-  const vehicles = m.vehicleDetector ? createObjectDetector(await models.get(m.vehicleDetector), { classes }) : null;
+  // The vehicle crop decides the plate crop, and plate reading was evaluated on the square
+  // input: with the frame's aspect the opt-in Chinese pipeline read one of the street photo's
+  // three plates wrong (鲁D6CM86 as 鲁D6CMB6). Square until plates are re-evaluated with it.
+  const vehicles = m.vehicleDetector ? createObjectDetector(await models.get(m.vehicleDetector), { classes, frameAspect: false }) : null;
   const localizer = localizerFor(await models.get(m.plateLocalizer));
   if (!m.ocr.length) throw new VigilError('VIGIL_ERR_CONFIG', 'plate-recognition needs at least one OCR model');
   const ocr: PlateOcr[] = [];
