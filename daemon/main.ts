@@ -52,6 +52,7 @@ import { StreamRegistry } from './streamRegistry.js';
 import { VERSION } from './version.js';
 import { VigilError } from './errors.js';
 import { exampleTokens } from './exampleTokens.js';
+import { wasmLetterboxAvailable } from './vision/letterboxWasm.js';
 
 export interface DaemonOptions {
   configFile?: string;
@@ -102,7 +103,8 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     perSession: config.models.intra_op_threads,
     spinning: config.inference.spinning,
   });
-  log.info({ component: 'inference', ...threads }, `ORT thread budget: ${threads.budget} of ${threads.cores} cores, ${threads.intraOp} intra-op per model for ${threads.models} model(s), spinning ${threads.spinning ? 'on' : 'off'}`);
+  const letterbox = wasmLetterboxAvailable() ? 'wasm-simd' : 'javascript';
+  log.info({ component: 'inference', ...threads, letterbox }, `ORT thread budget: ${threads.budget} of ${threads.cores} cores, ${threads.intraOp} intra-op per model for ${threads.models} model(s), spinning ${threads.spinning ? 'on' : 'off'}; letterbox ${letterbox}`);
   const engine = new InferenceEngine({
     log,
     dataDir: config.data_dir,

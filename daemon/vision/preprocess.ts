@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { VigilError } from '../errors.js';
 import type { InputSpec } from '../inference/types.js';
 import type { Box, Point, RgbImage } from './image.js';
+import { wasmLetterbox, type WasmLetterboxJob } from './letterboxWasm.js';
 
 /** How a source image was mapped into the model input: undo with undoLetterbox/undoPoint. */
 export interface LetterboxMeta {
@@ -114,6 +115,15 @@ export function prepareInput(img: RgbImage, input: InputSpec, target?: Float32Ar
   return { tensor, meta };
 }
 
+/**
+ * Float NCHW tensors (most detectors) are filled by the WebAssembly letterbox where the runtime
+ * has SIMD (letterboxWasm.ts), else by the JavaScript loop below; false forces the loop.
+ */
+let wasmOn = true;
+export function useWasmLetterbox(on: boolean): void {
+  wasmOn = on;
+}
+
 /** Writes the prepared pixels of `img` into `out` (length W*H*3) per `input` and `meta`. */
 export function fillInput(img: RgbImage, input: InputSpec, meta: LetterboxMeta, out: Float32Array | Uint8Array): void {
   const W = meta.inWidth;
@@ -128,9 +138,19 @@ export function fillInput(img: RgbImage, input: InputSpec, meta: LetterboxMeta, 
   const b0 = -input.mean[0] * a0, b1 = -input.mean[1] * a1, b2 = -input.mean[2] * a2;
   const u8 = out instanceof Uint8Array;
   const nchw = input.layout === 'NCHW';
-  if (nw < W || nh < H) {
-    const p = input.pad;
-    const p0 = p * a0 + b0, p1 = p * a1 + b1, p2 = p * a2 + b2;
+  const padded = nw < W || nh < H;
+  const p = input.pad;
+  const p0 = p * a0 + b0, p1 = p * a1 + b1, p2 = p * a2 + b2;
+  const ax = axis(img.width, nw, 3);
+  const ay = axis(img.height, nh, img.width * 3);
+  if (!u8 && nchw && wasmOn) {
+    const job = {
+      src: img.data.subarray(0, img.width * img.height * 3), srcWidth: img.width, xi0: ax.i0, xi1: ax.i1, xw: ax.w, yi0: ay.i0, yi1: ay.i1, yw: ay.w, nw, nh, W, H,
+      padX: meta.padX, padY: meta.padY, bgr, a: [a0, a1, a2], c: [b0, b1, b2], pad: padded ? [p0, p1, p2] : null,
+    } satisfies WasmLetterboxJob;
+    if (wasmLetterbox(job, out as Float32Array)) return;
+  }
+  if (padded) {
     if (nchw) {
       const plane = W * H;
       out.fill(p0, 0, plane);
@@ -143,8 +163,6 @@ export function fillInput(img: RgbImage, input: InputSpec, meta: LetterboxMeta, 
     }
   }
   const src = img.data;
-  const ax = axis(img.width, nw, 3);
-  const ay = axis(img.height, nh, img.width * 3);
   // Uint8Array assignment truncates: fold +0.5 into the offsets to round (uint8 inputs are 0-255).
   const r = u8 ? 0.5 : 0;
   const c0 = b0 + r, c1 = b1 + r, c2 = b2 + r;

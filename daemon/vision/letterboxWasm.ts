@@ -1,0 +1,107 @@
+import { LETTERBOX_WASM } from './letterboxWasmBytes.js';
+
+/** What the WebAssembly letterbox needs of one frame; tables as preprocess.ts computes them. */
+export interface WasmLetterboxJob {
+  src: Uint8Array;
+  srcWidth: number;
+  /** Per output column: source byte offsets (pixel * 3) of the two pixels blended, and the second one's weight. */
+  xi0: Int32Array; xi1: Int32Array; xw: Float32Array;
+  /** Per output row: source byte offsets of the two rows blended, and the second one's weight. */
+  yi0: Int32Array; yi1: Int32Array; yw: Float32Array;
+  nw: number; nh: number;
+  /** Tensor width and height, and where the picture starts in it. */
+  W: number; H: number; padX: number; padY: number;
+  /** Model channel k reads source channel 0, 1, 2 in order, or 2, 1, 0 when `bgr`. */
+  bgr: boolean;
+  /** value = pixel * a[k] + c[k] for model channel k; `pad` is what the picture does not cover. */
+  a: [number, number, number]; c: [number, number, number]; pad: [number, number, number] | null;
+}
+
+// The project's type libraries (ES, Node) do not declare WebAssembly; the part used here.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+};
+
+interface Instance {
+  memory: WasmMemory;
+  letterbox: (...args: number[]) => void;
+}
+
+/** undefined: not tried yet; null: this runtime has no WebAssembly SIMD (the JavaScript loop is used). */
+let instance: Instance | null | undefined;
+
+function load(): Instance | null {
+  if (instance !== undefined) return instance;
+  try {
+    const m = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(LETTERBOX_WASM, 'base64')), {});
+    instance = { memory: m.exports.memory as WasmMemory, letterbox: m.exports.letterbox as Instance['letterbox'] };
+  } catch {
+    instance = null;
+  }
+  return instance;
+}
+
+/** True when the WebAssembly letterbox can run here (SIMD: x86-64 with SSE4.1, ARM64). */
+export function wasmLetterboxAvailable(): boolean {
+  return load() !== null;
+}
+
+const up16 = (n: number): number => (n + 15) & ~15;
+
+/**
+ * Letterboxes an rgb24 frame into a float32 NCHW tensor (`out`, W*H*3) with SIMD: ~2.7x less
+ * CPU than the JavaScript loop on a 640x360 frame, copies in and out included. Values match
+ * the JavaScript loop to float rounding (the blend runs in float32, rows first). The module's
+ * memory grows to the largest frame seen (a 4K frame: ~40 MB) and is kept for the next one.
+ */
+export function wasmLetterbox(job: WasmLetterboxJob, out: Float32Array): boolean {
+  const w = load();
+  if (!w) return false;
+  const { src, srcWidth, nw, nh, W, H } = job;
+  const rowBytes = srcWidth * 3;
+  // Layout: source (+16: a row's last 16-byte load may run past it), one blended row of floats
+  // (+16 for the same reason), the column and row tables (16 bytes an entry), the tensor.
+  const srcP = 0;
+  const tmpP = up16(src.length + 16);
+  const xP = tmpP + up16(rowBytes) * 4 + 16;
+  const yP = xP + nw * 16;
+  const outP = yP + nh * 16;
+  const n = W * H * 3;
+  const need = outP + n * 4;
+  if (w.memory.buffer.byteLength < need) w.memory.grow(Math.ceil((need - w.memory.buffer.byteLength) / 65536));
+  const buf = w.memory.buffer;
+  new Uint8Array(buf, srcP, src.length).set(src);
+  const i32 = new Int32Array(buf);
+  const f32 = new Float32Array(buf);
+  for (let x = 0, e = xP >> 2; x < nw; x++, e += 4) {
+    // Offsets into the blended row of floats: bytes * 4.
+    i32[e] = job.xi0[x]! * 4;
+    i32[e + 1] = job.xi1[x]! * 4;
+    f32[e + 2] = 1 - job.xw[x]!;
+    f32[e + 3] = job.xw[x]!;
+  }
+  for (let y = 0, e = yP >> 2; y < nh; y++, e += 4) {
+    i32[e] = job.yi0[y]!;
+    i32[e + 1] = job.yi1[y]!;
+    f32[e + 2] = 1 - job.yw[y]!;
+    f32[e + 3] = job.yw[y]!;
+  }
+  const tensor = new Float32Array(buf, outP, n);
+  if (job.pad) {
+    const plane = W * H;
+    tensor.fill(job.pad[0], 0, plane);
+    tensor.fill(job.pad[1], plane, 2 * plane);
+    tensor.fill(job.pad[2], 2 * plane, 3 * plane);
+  }
+  // The module scales in the source's channel order and swaps on the way out.
+  const [a0, a1, a2] = job.bgr ? [job.a[2], job.a[1], job.a[0]] : job.a;
+  const [c0, c1, c2] = job.bgr ? [job.c[2], job.c[1], job.c[0]] : job.c;
+  w.letterbox(srcP, tmpP, xP, yP, nw, nh, rowBytes, outP, W, job.padX, job.padY, W * H, job.bgr ? 1 : 0, a0, a1, a2, c0, c1, c2);
+  out.set(tensor);
+  return true;
+}
