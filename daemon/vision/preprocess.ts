@@ -145,7 +145,7 @@ export function fillInput(img: RgbImage, input: InputSpec, meta: LetterboxMeta, 
   const ay = axis(img.height, nh, img.width * 3);
   if (!u8 && nchw && wasmOn) {
     const job = {
-      src: img.data.subarray(0, img.width * img.height * 3), srcWidth: img.width, xi0: ax.i0, xi1: ax.i1, xw: ax.w, yi0: ay.i0, yi1: ay.i1, yw: ay.w, nw, nh, W, H,
+      src: img.data, srcWidth: img.width, srcHeight: img.height, xi0: ax.i0, xi1: ax.i1, xw: ax.w, yi0: ay.i0, yi1: ay.i1, yw: ay.w, nw, nh, W, H,
       padX: meta.padX, padY: meta.padY, bgr, a: [a0, a1, a2], c: [b0, b1, b2], pad: padded ? [p0, p1, p2] : null,
     } satisfies WasmLetterboxJob;
     if (wasmLetterbox(job, out as Float32Array)) return;
