@@ -84,7 +84,13 @@ export function wasmLetterbox(job: WasmLetterboxJob, out: Float32Array): boolean
   const outP = yP + nh * 16;
   const n = W * H * 3;
   const need = outP + n * 4;
-  if (w.memory.buffer.byteLength < need) w.memory.grow(Math.ceil((need - w.memory.buffer.byteLength) / 65536));
+  if (w.memory.buffer.byteLength < need) {
+    try {
+      w.memory.grow(Math.ceil((need - w.memory.buffer.byteLength) / 65536));
+    } catch {
+      return false; // past what the module may address (4 GB): the JavaScript loop takes this frame
+    }
+  }
   const { u8, i32, f32 } = views(w);
   u8.set(src.length === srcBytes ? src : src.subarray(0, srcBytes), srcP);
   for (let x = 0, e = xP >> 2; x < nw; x++, e += 4) {
