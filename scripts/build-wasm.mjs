@@ -9,7 +9,7 @@ import wabtInit from 'wabt';
 const wat = fileURLToPath(new URL('../daemon/vision/letterbox.wat', import.meta.url));
 const out = fileURLToPath(new URL('../daemon/vision/letterboxWasmBytes.ts', import.meta.url));
 
-export async function compileLetterbox() {
+async function compileLetterbox() {
   const wabt = await wabtInit();
   const mod = wabt.parseWat('letterbox.wat', readFileSync(wat, 'utf8'), { simd: true });
   try {
