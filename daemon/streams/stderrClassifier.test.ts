@@ -27,6 +27,8 @@ test('the six stream faults each have their own code, and each sentence says wha
     [{ stderr: ['[rtsp @ 0x5] method DESCRIBE failed: 404 Not Found'] }, 'VIGIL_ERR_STREAM_NOT_FOUND'],
     // garbage: the same words as silence, but at once
     [{ stderr: ['rtsp://admin:hunter2@10.0.0.5/live: Invalid data found when processing input'], elapsedMs: 150, ioTimeoutMs: 10_000 }, 'VIGIL_ERR_STREAM_GARBAGE'],
+    // garbage whose random bytes happened to end a reply late, past most of the socket timeout
+    [{ stderr: ['[rtsp @ 0x5] CSeq 1 expected, 0 received.', 'rtsp://10.0.0.5/live: Invalid data found when processing input'], elapsedMs: 9_000, ioTimeoutMs: 10_000 }, 'VIGIL_ERR_STREAM_GARBAGE'],
     [{ hadFrames: true, stderr: ['[h264 @ 0x5] error while decoding MB 3 4, bytestream -5', '[h264 @ 0x5] concealing 200 DC errors'] }, 'VIGIL_ERR_STREAM_DECODE'],
   ];
   for (const [o, code] of faults) {

@@ -107,10 +107,12 @@ const DECODE_ERRORS = /error while decoding|decode_slice_header error|concealing
  * An RTSP server that accepts the connection and never answers makes ffmpeg give up after its
  * socket timeout with "Invalid data found", the same words as for garbage: the time tells them
  * apart (garbage fails at once or keeps the socket busy; silence lasts the whole timeout).
+ * A reply ffmpeg parsed ("CSeq 1 expected, 0 received": random bytes end a reply after a
+ * random time, anywhere from a second to minutes) means the server did answer: garbage.
  */
 function silentServer(o: RunOutcome): Classified | undefined {
   if (o.kind !== 'rtsp' || o.hadFrames || o.elapsedMs === undefined || o.ioTimeoutMs === undefined) return undefined;
-  if (o.stderr.some((l) => /^Input #/.test(l))) return undefined;
+  if (o.stderr.some((l) => /^Input #|CSeq \d+ expected, \d+ received/.test(l))) return undefined;
   if (!o.stderr.some((l) => /Invalid data found when processing input/i.test(l))) return undefined;
   if (o.elapsedMs < o.ioTimeoutMs * 0.8) return undefined;
   return {
