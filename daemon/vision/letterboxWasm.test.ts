@@ -77,9 +77,12 @@ test('WebAssembly and the JavaScript loop give the same tensor (to float roundin
   }
 });
 
-test('a small frame after a large one still reads its own pixels (the module memory is reused)', () => {
+test('a small frame after a large one, and the large one again, each read their own pixels and tables (the module memory is reused)', () => {
   const input = spec({ width: 64, height: 64 });
   both(frame(1920, 1080), input);
   const { js, wasm } = both(frame(50, 40), input);
   assert.ok(maxDiff(js, wasm) < 0.01);
+  // ...and back: the large frame's tables are written again, not taken from the small one's.
+  const again = both(frame(1920, 1080), input);
+  assert.ok(maxDiff(again.js, again.wasm) < 0.01);
 });
