@@ -4,7 +4,7 @@
 // would offer whatever ffmpeg decodes and measure only drops) beside this machine's limit
 // min(decode-only to rgb24 at the same size, ORT-only, offered), all measured in the same run, interleaved
 // (limit, product, product, limit). Also: CPU-ms per analysed frame (node + ffmpeg) beside the
-// ORT-only CPU-ms per inference (the CPU ratio), event-loop lag p99 and the main thread's GC share.
+// ORT-only CPU-ms per inference (the CPU ratio), ffmpeg's share of it, event-loop lag p99 and the main thread's GC share.
 // Default: 640x360 file, 1 and 4 streams. --full adds 8 streams, 1280x720 and RTSP.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +21,7 @@ const CLIP = 'video_street_pedestrians_640x360.mp4';
 interface Case { size: string; streams: number; source: 'file' | 'rtsp'; fps: number }
 
 /** One measurement of the daemon: analysed fps and what it cost. */
-async function product(urls: string[], fps: number): Promise<{ fps: number; cpuPerFrame: number; lagP99: number; gcShare: number; dropped: number }> {
+async function product(urls: string[], fps: number): Promise<{ fps: number; cpuPerFrame: number; ffmpegPerFrame: number; lagP99: number; gcShare: number; dropped: number }> {
   const b = await startBenchDaemon(urls.map((url, i) => ({ id: `s${i}`, url, fps, realtime: true, loop: true, analytics: ['people-counting'] })));
   try {
     await warm(b.daemon);
@@ -33,7 +33,7 @@ async function product(urls: string[], fps: number): Promise<{ fps: number; cpuP
     const d = cpuSince(c0);
     const p1 = pipelineTotals(b.daemon);
     const analysed = p1.analysed - p0.analysed;
-    return { fps: analysed / (d.wallMs / 1000), cpuPerFrame: d.totalMs / Math.max(1, analysed), lagP99: m.lagP99Ms, gcShare: m.gcShare, dropped: p1.dropped - p0.dropped };
+    return { fps: analysed / (d.wallMs / 1000), cpuPerFrame: d.totalMs / Math.max(1, analysed), ffmpegPerFrame: d.childrenMs / Math.max(1, analysed), lagP99: m.lagP99Ms, gcShare: m.gcShare, dropped: p1.dropped - p0.dropped };
   } finally {
     await b.close();
   }
@@ -55,11 +55,12 @@ async function measure(c: Case, file: string, rtsp: RtspServer | null): Promise<
   const ortCpu = (l1.ortCpu + l2.ortCpu) / 2;
   const fps = (p1.fps + p2.fps) / 2;
   const cpu = (p1.cpuPerFrame + p2.cpuPerFrame) / 2;
+  const ffmpegCpu = (p1.ffmpegPerFrame + p2.ffmpegPerFrame) / 2;
   const offered = c.streams * c.fps;
   const lim = Math.min(decode, ort, offered);
   console.log(
     `${c.source} ${c.size} x${c.streams} at ${c.fps} fps: analysed ${f1(fps)} fps vs limit ${f1(lim)} (decode-only ${f1(decode)}, ORT-only ${f1(ort)}, offered ${offered}) -> ${f2(fps / lim)}` +
-      ` | CPU ${f1(cpu)} ms/frame vs ORT ${f1(ortCpu)} -> CPU ratio ${f2(ortCpu / cpu)}` +
+      ` | CPU ${f1(cpu)} ms/frame (ffmpeg ${f1(ffmpegCpu)}) vs ORT ${f1(ortCpu)} -> CPU ratio ${f2(ortCpu / cpu)}` +
       ` | loop lag p99 ${f1(Math.max(p1.lagP99, p2.lagP99))} ms, GC ${f1(100 * Math.max(p1.gcShare, p2.gcShare))} % of main thread | dropped ${f1((p1.dropped + p2.dropped) / 2 / SECONDS)} fps | ${loadLine()}`,
   );
 }

@@ -14,26 +14,39 @@ import { prepareInput, rectInput } from '../../daemon/vision/preprocess.js';
 import { ortSession, videoFrames } from '../inference.js';
 import { benchProviders, cpuNow, cpuSince } from './measure.js';
 
-/** Frames/s of `n` ffmpeg decoders at once for `seconds` of wall time, converting to rgb24 (no output written). */
+/**
+ * Frames/s of `n` ffmpeg decoders at once for `seconds` of wall time, converting to rgb24 (no
+ * output written). Each decoder's rate is counted from its first frame on: an RTSP source takes
+ * a second or more to connect, which is not decoding.
+ */
 export async function decodeOnlyFps(input: string, n: number, seconds: number, opts: { fps?: number; rtsp?: boolean } = {}): Promise<{ fps: number; cpuMsPerFrame: number }> {
   const c0 = cpuNow();
-  const runs = await Promise.all(Array.from({ length: n }, () => new Promise<number>((resolve) => {
+  const runs = await Promise.all(Array.from({ length: n }, () => new Promise<{ frames: number; fps: number }>((resolve) => {
     const args = ['-hide_banner', '-stats_period', '0.25', ...(opts.rtsp ? ['-rtsp_transport', 'tcp'] : ['-stream_loop', '-1']), '-i', input,
       '-an', '-vf', opts.fps ? `fps=${opts.fps}` : 'null', '-pix_fmt', 'rgb24', '-f', 'null', '-'];
     const ff = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    ff.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    let first: { t: number; frames: number } | null = null;
+    let last = { t: 0, frames: 0 };
+    let tail = '';
+    ff.stderr.on('data', (d: Buffer) => {
+      tail = (tail + d.toString()).slice(-400);
+      const all = [...tail.matchAll(/frame=\s*(\d+)/g)];
+      const frames = Number(all[all.length - 1]?.[1] ?? 0);
+      if (frames <= 0 || frames === last.frames) return;
+      last = { t: performance.now(), frames };
+      first ??= last;
+    });
     // Wall-clock bound: SIGINT makes ffmpeg print its final frame count and exit.
     const timer = setTimeout(() => ff.kill('SIGINT'), seconds * 1000);
     ff.on('exit', () => {
       clearTimeout(timer);
-      const all = [...err.matchAll(/frame=\s*(\d+)/g)];
-      resolve(Number(all[all.length - 1]?.[1] ?? 0));
+      const span = first ? (last.t - first.t) / 1000 : 0;
+      resolve({ frames: last.frames, fps: first && span > 0.5 ? (last.frames - first.frames) / span : last.frames / seconds });
     });
   })));
   const d = cpuSince(c0);
-  const frames = runs.reduce((a, b) => a + b, 0);
-  return { fps: frames / (d.wallMs / 1000), cpuMsPerFrame: d.childrenMs / Math.max(1, frames) };
+  const frames = runs.reduce((a, r) => a + r.frames, 0);
+  return { fps: runs.reduce((a, r) => a + r.fps, 0), cpuMsPerFrame: d.childrenMs / Math.max(1, frames) };
 }
 
 /** Inferences/s and CPU-ms per inference of the person detector alone, at the daemon's thread plan. */
