@@ -13,9 +13,9 @@ const FPS = 5;
 const CLIP = 'video_street_pedestrians_640x360.mp4';
 
 async function limit(seconds: number): Promise<{ streams: number; decode: number; ort: number }> {
-  const dec = await decodeOnlyFps(mediaPath(CLIP), 1, seconds, { fps: FPS });
+  const dec = await decodeOnlyFps(mediaPath(CLIP), 1, seconds, { fps: FPS, refsOnly: true });
   const ort = await ortOnlyFps(mediaPath(CLIP), seconds);
-  // Unpaced decode sampled to fps 5 like the daemon: each output frame stands for one camera-fifth of a second.
+  // Unpaced decode sampled to fps 5 like the daemon (non-reference frames skipped): each output frame stands for one camera-fifth of a second.
   const decodeStreams = dec.fps / FPS;
   return { streams: Math.min(decodeStreams, ort.fps / FPS), decode: decodeStreams, ort: ort.fps / FPS };
 }

@@ -17,12 +17,14 @@ import { benchProviders, cpuNow, cpuSince } from './measure.js';
 /**
  * Frames/s of `n` ffmpeg decoders at once for `seconds` of wall time, converting to rgb24 (no
  * output written). Each decoder's rate is counted from its first frame on: an RTSP source takes
- * a second or more to connect, which is not decoding.
+ * a second or more to connect, which is not decoding. `refsOnly` skips the frames no other refers
+ * to, as the daemon does at fps 6 or less.
  */
-export async function decodeOnlyFps(input: string, n: number, seconds: number, opts: { fps?: number; rtsp?: boolean } = {}): Promise<{ fps: number; cpuMsPerFrame: number }> {
+export async function decodeOnlyFps(input: string, n: number, seconds: number, opts: { fps?: number; rtsp?: boolean; refsOnly?: boolean } = {}): Promise<{ fps: number; cpuMsPerFrame: number }> {
   const c0 = cpuNow();
   const runs = await Promise.all(Array.from({ length: n }, () => new Promise<{ frames: number; fps: number }>((resolve) => {
-    const args = ['-hide_banner', '-stats_period', '0.25', ...(opts.rtsp ? ['-rtsp_transport', 'tcp'] : ['-stream_loop', '-1']), '-i', input,
+    const args = ['-hide_banner', '-stats_period', '0.25', ...(opts.rtsp ? ['-rtsp_transport', 'tcp'] : ['-stream_loop', '-1']),
+      ...(opts.refsOnly ? ['-skip_frame', 'noref'] : []), '-i', input,
       '-an', '-vf', opts.fps ? `fps=${opts.fps}` : 'null', '-pix_fmt', 'rgb24', '-f', 'null', '-'];
     const ff = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let first: { t: number; frames: number } | null = null;
