@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { modelMirror, ROOT } from './paths.js';
+import { reapOnExit } from './reaper.js';
 
 const VIGIL = resolve(ROOT, 'bin/vigil.js');
 
@@ -85,6 +86,8 @@ export async function startDaemon(opts: StartOptions = {}, t?: { after(fn: () =>
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  const forget = reapOnExit(() => child.kill('SIGKILL'));
+  void exited.then(forget);
 
   const url = await new Promise<string>((res, rej) => {
     const deadline = setTimeout(() => rej(new Error(`daemon did not start within 60 s:\n${out.slice(-3000)}`)), 60_000);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { reapOnExit } from './reaper.js';
 
 const MOSQUITTO = process.env.VIGIL_MOSQUITTO ?? '/usr/sbin/mosquitto';
 
@@ -76,6 +77,7 @@ export async function startMosquitto(t: { after(fn: () => unknown): void }): Pro
       c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
       exited = new Promise((res) => c.once('exit', () => res()));
+      c.once('exit', reapOnExit(() => c.kill('SIGKILL')));
       const deadline = Date.now() + 10_000;
       while (!(await canConnect(port))) {
         if (c.exitCode !== null || Date.now() > deadline) throw new Error(`mosquitto did not start on ${port}:\n${out}`);

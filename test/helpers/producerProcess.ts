@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ROOT } from './paths.js';
+import { reapOnExit } from './reaper.js';
 
 const PRODUCER = resolve(ROOT, 'test/helpers/producer.ts');
 /** The token producer.ts accepts (importing it would run the script). */
@@ -19,6 +20,7 @@ export interface ProducerProcess {
 export async function startProducer(file: string, eventsPerSecond: number, t: { after(fn: () => unknown): void }, env: Record<string, string> = {}): Promise<ProducerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', PRODUCER, file, String(eventsPerSecond)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
+  child.once('exit', reapOnExit(() => child.kill('SIGKILL')));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT } from './paths.js';
+import { reapOnExit } from './reaper.js';
 
 /** What the test RTSP server serves on every mount. */
 export type RtspSource = { file: string } | { pattern: string; width?: number; height?: number; fps?: number };
@@ -53,11 +54,6 @@ const SCRIPT = resolve(ROOT, 'scripts/rtsp-test-server.py');
 const PYTHON = process.env.VIGIL_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const READY_TIMEOUT_MS = 90_000;
 
-// Every live server, so a crashing test run still leaves no process behind.
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) killGroup(child, 'SIGKILL');
-});
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
@@ -90,8 +86,8 @@ function launch(opts: RtspServerOptions, port: number): Promise<{ child: ChildPr
   if (opts.user !== undefined) args.push('--user', opts.user, '--password', opts.password ?? '');
   // detached: its own process group, so kill(-pid) reaches the publisher ffmpegs too.
   const child = spawn(PYTHON, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(child);
-  child.once('exit', () => live.delete(child));
+  // A crashed or timed-out test file still leaves no server behind.
+  child.once('exit', reapOnExit(() => killGroup(child, 'SIGKILL')));
   const stderr: string[] = [];
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     stderr.push(d);
