@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { createObjectDetector } from '../daemon/detectors/objectDetector.js';
+import { createSession } from '../daemon/inference/benchmark.js';
 import { InferenceEngine } from '../daemon/inference/engine.js';
 import { modelSource } from '../daemon/inference/onnxShape.js';
 import { planThreads, type ThreadPlan } from '../daemon/inference/threadBudget.js';
@@ -45,7 +46,7 @@ export function ortSession(file: string, plan: Pick<ThreadPlan, 'intraOp' | 'spi
   };
   // The same graph the daemon loads: a `rectMultiple` model with its input size freed.
   const source = spec ? modelSource(file, spec) : file;
-  return typeof source === 'string' ? ort.InferenceSession.create(source, opts) : ort.InferenceSession.create(source, opts);
+  return createSession(source, opts);
 }
 
 export async function run(): Promise<void> {

@@ -10,6 +10,11 @@ import { modelSource } from './onnxShape.js';
 import { InferenceEngine, type InferenceEngineOptions } from './engine.js';
 import type { InputSpec, ModelRunner, RunOptions } from './types.js';
 
+/** A session over a model file or its bytes (onnxruntime's typings take one or the other, not the union). */
+export function createSession(source: string | Uint8Array, opts: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  return typeof source === 'string' ? ort.InferenceSession.create(source, opts) : ort.InferenceSession.create(source, opts);
+}
+
 /** Latency summary in ms. */
 export interface LatencyStats {
   mean: number;
@@ -68,7 +73,7 @@ export async function benchModel(
     };
     // The graph and inputs the analytics use: a model loaded with its input size freed sees the frame's aspect.
     const source = modelSource(join(opts.dataDir, 'models', spec.file), spec, !!runner.freeSize);
-    const session = typeof source === 'string' ? await ort.InferenceSession.create(source, sessionOpts) : await ort.InferenceSession.create(source, sessionOpts);
+    const session = await createSession(source, sessionOpts);
     const inputFor = (f: RgbImage): InputSpec => (runner.freeSize ? rectInput(f.width, f.height, spec.input) : spec.input);
     const tensors = frames.map((f) => prepareInput(f, inputFor(f)).tensor);
     const pre: number[] = [];
