@@ -54,7 +54,6 @@ const SCRIPT = resolve(ROOT, 'scripts/rtsp-test-server.py');
 const PYTHON = process.env.VIGIL_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const READY_TIMEOUT_MS = 90_000;
 
-
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
