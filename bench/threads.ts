@@ -3,38 +3,23 @@
 // daemon's process (from /proc: the main thread, the inference threads and the rest) and of its
 // ffmpeg, with the letterbox in WebAssembly and in the JavaScript loop, in turns (wasm, loop,
 // wasm, loop) so that load on a shared machine falls on both. Linux only.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { useWasmLetterbox } from '../daemon/vision/preprocess.js';
 import { mediaPath } from '../test/helpers/paths.js';
 import { pipelineTotals, startBenchDaemon, warm } from './lib/limits.js';
-import { f1, loadLine, withOptionalLoad } from './lib/measure.js';
+import { descendants, f1, loadLine, procCpuMs, withOptionalLoad } from './lib/measure.js';
 
 const SECONDS = 10;
-const TICK_MS = 10; // /proc times are in clock ticks (USER_HZ, 100 on Linux)
 
-/** utime + stime of a /proc stat line, ms. */
-function statMs(line: string): number {
-  const f = line.slice(line.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
-}
-
-/** CPU ms so far: the process's main thread, its other threads, and its ffmpeg children. */
+/** CPU ms so far: the process's main thread, its other threads, and its children (the daemon's ffmpegs). */
 function sample(): { main: number; others: number; ffmpeg: number } {
-  let main = 0, others = 0, ffmpeg = 0;
+  let main = 0, others = 0;
   for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
-    try {
-      const ms = statMs(readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8'));
-      if (tid === String(process.pid)) main += ms;
-      else others += ms;
-    } catch { /* a thread that ended */ }
+    const ms = procCpuMs(`/proc/${process.pid}/task/${tid}/stat`).own;
+    if (tid === String(process.pid)) main += ms;
+    else others += ms;
   }
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && stat.includes('(ffmpeg)')) ffmpeg += statMs(stat);
-    } catch { /* gone */ }
-  }
+  const ffmpeg = descendants(process.pid).reduce((a, pid) => a + procCpuMs(`/proc/${pid}/stat`).own, 0);
   return { main, others, ffmpeg };
 }
 

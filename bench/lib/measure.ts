@@ -7,14 +7,14 @@ import { monitorEventLoopDelay, performance as perf, PerformanceObserver } from 
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-/** utime+stime of a /proc stat file in ms (0 when it is gone). */
-function statCpuMs(path: string): number {
+/** CPU-ms in a /proc stat file: its own (utime+stime) and its reaped children's (cutime+cstime); zeros once it is gone. */
+export function procCpuMs(path: string): { own: number; reaped: number } {
   try {
     const s = readFileSync(path, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS; // includes reaped children's time
+    return { own: (Number(f[11]) + Number(f[12])) * TICK_MS, reaped: (Number(f[13]) + Number(f[14])) * TICK_MS };
   } catch {
-    return 0;
+    return { own: 0, reaped: 0 };
   }
 }
 
@@ -22,7 +22,7 @@ function statCpuMs(path: string): number {
 const notMeasured = new Set<number>();
 
 /** Pids of every live descendant of `root` (not the competing load). */
-function descendants(root: number): number[] {
+export function descendants(root: number): number[] {
   const parent = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -42,24 +42,16 @@ export interface CpuSample { process: number; main: number; children: number; t:
 
 export function cpuNow(): CpuSample {
   const u = process.cpuUsage();
-  const live = descendants(process.pid).reduce((a, p) => a + statCpuMs(`/proc/${p}/stat`), 0);
-  let reaped = 0;
-  try {
-    const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-    reaped = (Number(f[13]) + Number(f[14])) * TICK_MS; // cutime + cstime
-  } catch { /* not Linux */ }
-  const mainThread = readMain();
-  return { process: (u.user + u.system) / 1000, main: mainThread, children: live + reaped, t: performance.now() };
+  const live = descendants(process.pid).reduce((a, p) => {
+    const c = procCpuMs(`/proc/${p}/stat`);
+    return a + c.own + c.reaped;
+  }, 0);
+  const reaped = procCpuMs('/proc/self/stat').reaped;
+  return { process: (u.user + u.system) / 1000, main: readMain(), children: live + reaped, t: performance.now() };
 }
 
 function readMain(): number {
-  try {
-    const s = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
+  return procCpuMs(`/proc/self/task/${process.pid}/stat`).own;
 }
 
 /** Differences between two samples. */
