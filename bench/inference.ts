@@ -37,16 +37,19 @@ export async function videoFrames(path: string, n: number, w = 640, h = 360): Pr
   return frames;
 }
 
-/** An ORT session in this thread with the plan's settings and the bench's providers: the limit side. */
-export function ortSession(file: string, plan: Pick<ThreadPlan, 'intraOp' | 'spinning'>, spec?: ModelSpec): Promise<ort.InferenceSession> {
-  const opts: ort.InferenceSession.SessionOptions = {
+/** The session options of the limit side: the plan's threads and the bench's providers. */
+export function ortOptions(plan: Pick<ThreadPlan, 'intraOp' | 'spinning'>): ort.InferenceSession.SessionOptions {
+  return {
     executionProviders: benchProviders(),
     intraOpNumThreads: plan.intraOp, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3,
     ...(plan.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   };
+}
+
+/** An ORT session in this thread with the plan's settings and the bench's providers: the limit side. */
+export function ortSession(file: string, plan: Pick<ThreadPlan, 'intraOp' | 'spinning'>, spec?: ModelSpec): Promise<ort.InferenceSession> {
   // The same graph the daemon loads: a `rectMultiple` model with its input size freed.
-  const source = spec ? modelSource(file, spec) : file;
-  return createSession(source, opts);
+  return createSession(spec ? modelSource(file, spec) : file, ortOptions(plan));
 }
 
 export async function run(): Promise<void> {

@@ -43,7 +43,7 @@ async function measure(c: Case, file: string, rtsp: RtspServer | null): Promise<
   const urls = Array.from({ length: c.streams }, (_, i) => (rtsp ? rtsp.url(`/s${i}`) : file));
   const limit = async (): Promise<{ decode: number; ort: number; ortCpu: number }> => {
     const dec = await decodeOnlyFps(rtsp ? urls[0]! : file, c.streams, SECONDS, { fps: c.fps, rtsp: !!rtsp });
-    const o = await ortOnlyFps(mediaPath(CLIP), SECONDS);
+    const o = await ortOnlyFps(mediaPath(CLIP), SECONDS, { streams: c.streams });
     return { decode: dec.fps, ort: o.fps, ortCpu: o.cpuMsPerInference };
   };
   const l1 = await limit();

@@ -148,6 +148,7 @@ export const configSchema = {
       properties: {
         threads: { type: ['integer', 'null'], minimum: 1, default: null },
         spinning: { enum: ['auto', true, false], default: 'auto' },
+        sessions_per_model: { anyOf: [{ const: 'auto' }, { type: 'integer', minimum: 1 }], default: 'auto' },
         rect_inputs: { type: 'boolean', default: true },
         event_backlog: { type: 'integer', minimum: 1, default: 64 },
         motion_gate: {

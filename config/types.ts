@@ -102,6 +102,8 @@ export interface VigilConfig {
     threads: number | null;
     /** session.intra_op.allow_spinning; 'auto' = off wherever sessions share cores. */
     spinning: 'auto' | boolean;
+    /** ORT sessions per model on CPU, sharing its threads; 'auto' = one per stream using it, at most its threads. */
+    sessions_per_model: 'auto' | number;
     /** Detectors whose graph allows it are fed the frame's aspect (416x288 for 16:9) instead of their square. */
     rect_inputs: boolean;
     /** Events a stream may have waiting for store/publish before its analysis pauses. */

@@ -15,8 +15,8 @@ import {
 import { createAnalyticsFactory, SharedAnalytics } from './analytics/registry.js';
 import { EventSink } from './events/eventSink.js';
 import { InferenceEngine } from './inference/engine.js';
-import { planThreads } from './inference/threadBudget.js';
-import { expectedModelCount } from './analytics/modelCount.js';
+import { planThreads, sessionsFor } from './inference/threadBudget.js';
+import { expectedModelCount, streamsPerRole } from './analytics/modelCount.js';
 import type { ModelRole } from './inference/types.js';
 import type { Logger } from './log.js';
 import { AnalyticsPipeline } from './pipeline.js';
@@ -96,10 +96,11 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
   rmSync(secretsDir, { recursive: true, force: true }); // left by a crash: they would only leak
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
 
+  // Streams from the config file and those added through the API (kept in the store).
+  const allStreams = () => [...config.streams, ...streamStore.list().map((s) => ({ ...s.config, enabled: s.enabled }))];
   const threads = planThreads({
     budget: config.inference.threads,
-    // Streams from the config file and those added through the API (kept in the store).
-    models: expectedModelCount([...config.streams, ...streamStore.list().map((s) => ({ ...s.config, enabled: s.enabled }))]),
+    models: expectedModelCount(allStreams()),
     perSession: config.models.intra_op_threads,
     spinning: config.inference.spinning,
   });
@@ -111,6 +112,8 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     mirrorDir: config.models.mirror ?? undefined,
     providers: config.models.providers,
     threads: { intraOp: threads.intraOp, interOp: Math.max(1, config.models.inter_op_threads), spinning: threads.spinning },
+    // Asked when a model loads (lazily): streams added through the API by then count too.
+    sessions: (model) => sessionsFor(threads, streamsUsing(model), config.inference.sessions_per_model, config.models.intra_op_threads > 0),
     rectInputs: config.inference.rect_inputs,
     roles: config.models.roles as Partial<Record<ModelRole, string>>,
     batch: { maxBatch: config.models.max_batch, maxWaitMs: config.models.max_wait_ms },
@@ -120,6 +123,16 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     // Models load after start, when `metrics` (built below) exists.
     onLatency: (model, stage, ms) => metrics.observeModelLatency(model, stage, ms),
   });
+  /** Enabled streams whose analytics use this model (under any role it serves). */
+  function streamsUsing(model: string): number {
+    let n = 0;
+    for (const [role, count] of streamsPerRole(allStreams())) {
+      try {
+        if (engine.catalog.nameForRole(role, config.models.roles as Partial<Record<ModelRole, string>>) === model) n = Math.max(n, count);
+      } catch { /* a role without a model here: nothing uses it */ }
+    }
+    return n;
+  }
 
   const server = createServer({
     host: config.server.host,

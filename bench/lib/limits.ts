@@ -1,18 +1,23 @@
 // The machine's own limits the product is compared with, and the daemon as it runs.
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConfig } from '../../config/loader.js';
-import { planThreads } from '../../daemon/inference/threadBudget.js';
+import { planThreads, sessionsFor } from '../../daemon/inference/threadBudget.js';
+import { modelSource } from '../../daemon/inference/onnxShape.js';
 import { silentLogger } from '../../daemon/log.js';
 import { createDaemon, type Daemon } from '../../daemon/main.js';
 import { BUILTIN_MODELS } from '../../models/manifest.js';
 import { ensureModel } from '../../models/fetcher.js';
 import { modelMirror } from '../../test/helpers/paths.js';
 import { prepareInput, rectInput } from '../../daemon/vision/preprocess.js';
-import { ortSession, videoFrames } from '../inference.js';
+import { ortOptions, videoFrames } from '../inference.js';
 import { benchProviders, cpuNow, cpuSince } from './measure.js';
+
+const require = createRequire(import.meta.url);
 
 /**
  * Frames/s of `n` ffmpeg decoders at once for `seconds` of wall time, converting to rgb24 (no
@@ -51,27 +56,56 @@ export async function decodeOnlyFps(input: string, n: number, seconds: number, o
   return { fps: runs.reduce((a, r) => a + r.fps, 0), cpuMsPerFrame: d.childrenMs / Math.max(1, frames) };
 }
 
-/** Inferences/s and CPU-ms per inference of the person detector alone, at the daemon's thread plan. */
-export async function ortOnlyFps(clip: string, seconds: number, models = 1): Promise<{ fps: number; cpuMsPerInference: number; runMs: number }> {
+/**
+ * Inferences/s and CPU-ms per inference of the person detector alone, at the daemon's thread plan
+ * for `streams` streams sharing it: its sessions (sessionsFor), each looping session.run on ready
+ * tensors in a thread of its own (a session's run blocks the thread that calls it), all at once.
+ */
+export async function ortOnlyFps(clip: string, seconds: number, opts: { models?: number; streams?: number } = {}): Promise<{ fps: number; cpuMsPerInference: number; runMs: number; sessions: number }> {
   const spec = BUILTIN_MODELS.find((m) => m.name === 'yolox_nano')!;
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-ort-'));
   try {
     const file = await ensureModel(spec, { dataDir, mirrorDir: modelMirror() });
-    const plan = planThreads({ models });
-    const session = await ortSession(file, plan, spec);
+    const plan = sessionsFor(planThreads({ models: opts.models ?? 1 }), opts.streams ?? 1);
     // The input the daemon feeds this model (the frame's aspect where its size can be freed).
     const tensors = (await videoFrames(clip, 10)).map((f) => prepareInput(f, rectInput(f.width, f.height, spec.input)).tensor);
-    await session.run({ [spec.input.name]: tensors[0]! });
-    const c0 = cpuNow();
-    let n = 0;
-    while (performance.now() - c0.t < seconds * 1000) await session.run({ [spec.input.name]: tensors[n++ % tensors.length]! });
-    const d = cpuSince(c0);
-    await session.release();
-    return { fps: n / (d.wallMs / 1000), cpuMsPerInference: d.processMs / n, runMs: d.wallMs / n };
+    const data = { ortPath: require.resolve('onnxruntime-node'), source: modelSource(file, spec), options: ortOptions(plan), input: spec.input.name, ms: seconds * 1000, tensors: tensors.map((t) => ({ data: t.data, dims: t.dims })) };
+    const workers = Array.from({ length: plan.replicas }, () => new Worker(ORT_LOOP, { eval: true, workerData: data }));
+    try {
+      const next = (w: Worker): Promise<unknown> => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+      const ready = await Promise.all(workers.map(next));
+      const failed = ready.find((r) => r !== 'ready');
+      if (failed) throw new Error(`ORT-only session: ${String((failed as { error?: string }).error ?? failed)}`);
+      const c0 = cpuNow();
+      const counts = (await Promise.all(workers.map((w) => { const p = next(w); w.postMessage('go'); return p; }))) as number[];
+      const d = cpuSince(c0);
+      const n = counts.reduce((a, b) => a + b, 0);
+      return { fps: n / (d.wallMs / 1000), cpuMsPerInference: d.processMs / n, runMs: (d.wallMs * plan.replicas) / n, sessions: plan.replicas };
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
+
+/** One ORT-only session in a worker: loads, answers 'ready', loops runs for `ms` on 'go', answers the count. */
+const ORT_LOOP = `
+const { workerData: d, parentPort } = require('node:worker_threads');
+const ort = require(d.ortPath);
+(async () => {
+  const s = await ort.InferenceSession.create(d.source, d.options);
+  const feeds = d.tensors.map((t) => ({ [d.input]: new ort.Tensor('float32', t.data, t.dims) }));
+  await s.run(feeds[0]);
+  parentPort.postMessage('ready');
+  await new Promise((r) => parentPort.once('message', r));
+  const end = performance.now() + d.ms;
+  let n = 0;
+  while (performance.now() < end) await s.run(feeds[n++ % feeds.length]);
+  await s.release();
+  parentPort.postMessage(n);
+})().catch((e) => parentPort.postMessage({ error: String(e && e.message || e) }));
+`;
 
 /** The daemon, in this process, as `vigil run` builds it from a config. */
 export async function startBenchDaemon(streams: Record<string, unknown>[], extra: Record<string, unknown> = {}): Promise<{ daemon: Daemon; url: string; token: string; close(): Promise<void> }> {

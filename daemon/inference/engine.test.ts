@@ -247,3 +247,22 @@ test('a rectMultiple model is loaded with its size freed only when its graph run
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a model shared by streams runs on several CPU sessions: frames spread over them with the same answers, and stop lets the running ones finish', async () => {
+  const { log, lines } = capture();
+  const engine = makeEngine({ log, threads: { intraOp: 2, interOp: 1 }, sessions: () => ({ replicas: 2, intraOp: 1, spinning: false }) });
+  const det = await engine.get('yolox_nano');
+  const img = await readImageFile(mediaPath('coco_cars_freeway_000000001532.jpg'));
+  const feed = () => ({ images: prepareInput(img, det.spec.input).tensor });
+  const alone = Array.from((await det.run(feed())).output!.data as Float32Array);
+  const outs = await Promise.all(Array.from({ length: 8 }, (_, i) => det.run(feed(), { stream: `cam${i % 4}` })));
+  for (const o of outs) assert.deepEqual(Array.from(o.output!.data as Float32Array), alone, 'every session gives the same answer');
+  const m = engine.metrics().find((x) => x.model === 'yolox_nano')!;
+  assert.equal(m.sessionBatches.length, 2);
+  assert.ok(m.sessionBatches.every((n) => n >= 2), `frames of four streams spread over both sessions: ${m.sessionBatches.join(', ')}`);
+  assert.ok(lines.some((l) => l.sessions === 2 && /2 sessions of 1 thread/.test(String(l.msg))), 'the load log says how the model runs');
+  // Four frames in flight, two on each session: stopping lets all four finish.
+  const running = Array.from({ length: 4 }, (_, i) => det.run(feed(), { stream: `cam${i}` }).then(() => 'ok', (e: { code?: string }) => e.code));
+  await engine.stop();
+  assert.deepEqual(await Promise.all(running), ['ok', 'ok', 'ok', 'ok']);
+});

@@ -8,7 +8,7 @@ import { ensureModel } from '../../models/fetcher.js';
 import type { ModelMetrics } from './metrics.js';
 import { QueuedModelRunner, startSessionWorker } from './modelRunner.js';
 import { checkModelShape } from './shapeCheck.js';
-import { planThreads } from './threadBudget.js';
+import { planThreads, type SessionPlan } from './threadBudget.js';
 import type { ModelProvider, ModelRole, ModelRunner, ModelSpec } from './types.js';
 
 /** What main hands the engine (config `inference:` plus paths). */
@@ -22,6 +22,8 @@ export interface InferenceEngineOptions {
   providers: string[];
   /** ORT threads per session (default: planThreads for one model); spinning false turns intra-op spin-waiting off. */
   threads?: { intraOp: number; interOp: number; spinning?: boolean };
+  /** Sessions of a model and their threads, asked when it loads (default: one session with `threads`); replicas run on CPU only. */
+  sessions?: (model: string) => SessionPlan;
   /** Model per role; unset roles use the manifest defaults. */
   roles?: Partial<Record<ModelRole, string>>;
   /** Batching for dynamic-batch models (default maxBatch 4, maxWaitMs 4). */
@@ -117,11 +119,22 @@ export class InferenceEngine implements ModelProvider {
       const why = err instanceof Error ? err.message : String(err);
       throw new VigilError('VIGIL_ERR_MODEL_MISSING', `Model ${name} (${spec.file}) is not in ${this.opts.dataDir}/models and could not be fetched: ${why}`, { model: name });
     }
-    const threads = this.opts.threads ?? planThreads({ models: 1 });
-    const { worker, ready } = await startSessionWorker({
+    const base = this.opts.threads ?? planThreads({ models: 1 });
+    const plan = this.opts.sessions?.(name) ?? { replicas: 1, intraOp: base.intraOp, spinning: base.spinning ?? false };
+    const threads = { intraOp: plan.intraOp, interOp: base.interOp, spinning: plan.spinning };
+    const init = {
       modelPath: path, providers: this.opts.providers, unavailable: [...this.unavailable], threads, ortModulePath: this.opts.ortModulePath,
       ...(spec.input.rectMultiple && this.opts.rectInputs !== false ? { freeInput: { name: spec.input.name, layout: spec.input.layout, width: spec.input.width, height: spec.input.height, multiple: spec.input.rectMultiple } } : {}),
-    });
+    };
+    const { worker, ready } = await startSessionWorker(init);
+    const workers = [worker];
+    // More sessions only on CPU: an accelerator runs one model's requests one after another anyway.
+    if (ready.provider === 'cpu' && plan.replicas > 1) {
+      const more = await Promise.allSettled(Array.from({ length: plan.replicas - 1 }, () => startSessionWorker({ ...init, providers: ['cpu'] })));
+      for (const r of more) if (r.status === 'fulfilled') workers.push(r.value.worker);
+      const failed = more.find((r) => r.status === 'rejected');
+      if (failed) log.warn({ err: (failed.reason as Error).message }, `model ${name}: ${workers.length} of ${plan.replicas} sessions started`);
+    }
     for (const s of ready.skipped) {
       if (this.unavailable.has(s.provider)) continue;
       this.unavailable.add(s.provider);
@@ -131,11 +144,11 @@ export class InferenceEngine implements ModelProvider {
     try {
       dynamicBatch = checkModelShape(spec, ready.inputs, ready.outputs).dynamicBatch && spec.dynamicBatch !== false;
     } catch (err) {
-      await worker.terminate();
+      await Promise.all(workers.map((w) => w.terminate()));
       throw err;
     }
     const b = this.opts.batch ?? { maxBatch: 4, maxWaitMs: 4 };
-    const runner = new QueuedModelRunner(spec, ready.provider, worker, ready.inputs, ready.outputs, dynamicBatch,
+    const runner = new QueuedModelRunner(spec, ready.provider, workers, ready.inputs, ready.outputs, dynamicBatch,
       { maxBatch: Math.max(1, b.maxBatch), maxWaitMs: Math.max(0, b.maxWaitMs), queueDepth: Math.max(1, this.opts.queueDepth ?? 8) }, log);
     try {
       await warmUp(runner, spec);
@@ -148,7 +161,7 @@ export class InferenceEngine implements ModelProvider {
     const onLatency = this.opts.onLatency;
     if (onLatency) runner.stats.onSample = (stage, ms) => onLatency(name, stage, ms); // after warm-up: not counted
     const rect = spec.input.rectMultiple ? { inputSize: runner.freeSize ? `frame aspect, up to ${spec.input.width}x${spec.input.height}` : `${spec.input.width}x${spec.input.height}` } : {};
-    log.info({ provider: ready.provider, dynamicBatch, threads, ...rect }, `model ${name} loaded on ${ready.provider}`);
+    log.info({ provider: ready.provider, dynamicBatch, threads, sessions: workers.length, ...rect }, `model ${name} loaded on ${ready.provider}${workers.length > 1 ? ` (${workers.length} sessions of ${threads.intraOp} thread(s))` : ''}`);
     return runner;
   }
 }
@@ -167,14 +180,12 @@ function tensorRtCache(dataDir: string): void {
   process.env.ORT_TENSORRT_TIMING_CACHE_ENABLE ??= '1';
 }
 
-/** One zero-filled run at the manifest's input size, so the first real frame is not slow. */
+/** One zero-filled run on each session at the manifest's input size, so the first real frames are not slow. */
 async function warmUp(runner: QueuedModelRunner, spec: ModelSpec): Promise<void> {
   if (runner.inputs.length !== 1) return;
   const { width: w, height: h, layout, dtype } = spec.input;
   const dims = layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3];
   const n = 3 * w * h;
-  const t = dtype === 'uint8' ? new ort.Tensor('uint8', new Uint8Array(n), dims) : new ort.Tensor('float32', new Float32Array(n), dims);
-  await runner.run({ [spec.input.name]: t }, { stream: '__warmup__' });
-  runner.stats.inferences = 0;
-  runner.stats.batches = 0;
+  await runner.runOnEach(() => ({ [spec.input.name]: dtype === 'uint8' ? new ort.Tensor('uint8', new Uint8Array(n), dims) : new ort.Tensor('float32', new Float32Array(n), dims) }));
+  runner.resetCounts();
 }

@@ -11,6 +11,8 @@ export interface ModelMetrics {
   p50TotalMs: number;
   p99TotalMs: number;
   queueDepth: number;
+  /** Batches run by each session of the model (one entry per replica). */
+  sessionBatches: number[];
   inferences: number;
   batches: number;
   meanBatch: number;
@@ -60,7 +62,7 @@ export class ModelStats {
     this.dropsByStream[stream] = (this.dropsByStream[stream] ?? 0) + 1;
   }
 
-  snapshot(model: string, provider: string, queueDepth: number): ModelMetrics {
+  snapshot(model: string, provider: string, queueDepth: number, sessionBatches: number[] = [this.batches]): ModelMetrics {
     const [p50, p99] = percentiles(this.run, Math.min(this.runN, RING));
     const [t50, t99] = percentiles(this.total, Math.min(this.totalN, RING));
     const now = performance.now();
@@ -75,7 +77,7 @@ export class ModelStats {
     const span = n >= RING ? Math.max(0.001, (now - oldest) / 1000) : this.windowS;
     return {
       model, provider, inferencesPerSec: round(n / span), p50Ms: round(p50), p99Ms: round(p99), p50TotalMs: round(t50), p99TotalMs: round(t99),
-      queueDepth, inferences: this.inferences, batches: this.batches, meanBatch: round(this.batches ? this.inferences / this.batches : 0),
+      queueDepth, sessionBatches: [...sessionBatches], inferences: this.inferences, batches: this.batches, meanBatch: round(this.batches ? this.inferences / this.batches : 0),
       drops: this.drops, dropsByStream: { ...this.dropsByStream }, errors: this.errors,
     };
   }

@@ -52,15 +52,19 @@ export async function startSessionWorker(init: Omit<WorkerInit, 'kind'>): Promis
 }
 
 /**
- * A loaded model: one session in one worker thread, one batch in flight, a
- * bounded queue in front (oldest frame of the busiest stream dropped when full),
- * and batching of equal-shaped frames for dynamic-batch models.
+ * A loaded model: one or more sessions (replicas), each in its own worker thread, a bounded
+ * queue in front (oldest frame of the busiest stream dropped when full), batching of
+ * equal-shaped frames for dynamic-batch models; the next request goes to the least busy replica.
  */
 export class QueuedModelRunner implements ModelRunner {
   private readonly queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private nextId = 1;
-  private readonly inflight = new Map<number, { items: Pending[] }>();
+  private readonly inflight = new Map<number, { items: Pending[]; replica: number }>();
+  /** Requests in flight per replica. */
+  private readonly busy: number[];
+  /** Batches each replica has run. */
+  private readonly served: number[];
   private closed = false;
   readonly stats = new ModelStats();
   /** The session takes any input height and width (a freed `rectMultiple` model, or a dynamic one). */
@@ -73,7 +77,7 @@ export class QueuedModelRunner implements ModelRunner {
   constructor(
     readonly spec: ModelSpec,
     readonly provider: string,
-    private readonly worker: Worker,
+    private readonly workers: readonly Worker[],
     readonly inputs: ValueMeta[],
     readonly outputs: ValueMeta[],
     readonly dynamicBatch: boolean,
@@ -83,9 +87,19 @@ export class QueuedModelRunner implements ModelRunner {
     const input = inputs.find((i) => i.name === spec.input.name);
     const [h, w] = spec.input.layout === 'NCHW' ? [2, 3] : [1, 2];
     this.freeSize = !!input && typeof input.shape[h] === 'string' && typeof input.shape[w] === 'string';
-    worker.on('message', (m: WorkerReply) => this.onReply(m));
-    worker.on('error', (err) => this.failAll(new VigilError('VIGIL_ERR_MODEL_LOAD', `Session worker of ${spec.name} crashed: ${err.message}`)));
-    worker.on('exit', () => this.failAll(new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${spec.name} is unloaded`)));
+    this.busy = workers.map(() => 0);
+    this.served = workers.map(() => 0);
+    workers.forEach((worker, i) => {
+      worker.on('message', (m: WorkerReply) => this.onReply(m));
+      worker.on('error', (err) => this.failAll(new VigilError('VIGIL_ERR_MODEL_LOAD', `Session worker of ${spec.name} crashed: ${err.message}`)));
+      // A replica that exits while closing has finished its own runs; the others may still be running theirs.
+      worker.on('exit', () => this.failAll(new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${spec.name} is unloaded`), this.closed ? i : undefined));
+    });
+  }
+
+  /** Sessions serving this model. */
+  get replicas(): number {
+    return this.workers.length;
   }
 
   /** Queues one request; resolves with its outputs (batch dimension 1 when batched). */
@@ -99,6 +113,20 @@ export class QueuedModelRunner implements ModelRunner {
       this.queue.push({ feeds, stream, key, t0: performance.now(), resolve, reject });
       this.pump();
     });
+  }
+
+  /** One run on every session, outside the queue (warm-up: a session's first run is slow). */
+  runOnEach(feeds: () => Record<string, ort.Tensor>): Promise<unknown> {
+    return Promise.all(this.workers.map((_, i) => new Promise((resolve, reject) => {
+      this.send([{ feeds: feeds(), stream: '__warmup__', key: '', t0: performance.now(), resolve, reject }], i);
+    })));
+  }
+
+  /** Counts start from zero (after the warm-up). */
+  resetCounts(): void {
+    this.stats.inferences = 0;
+    this.stats.batches = 0;
+    this.served.fill(0);
   }
 
   /** A zeroed-or-recycled input buffer of `length` values (pooled: inputs come back from the worker). */
@@ -122,31 +150,16 @@ export class QueuedModelRunner implements ModelRunner {
 
   /** Current numbers for the status API. */
   metrics(): ModelMetrics {
-    return this.stats.snapshot(this.spec.name, this.provider, this.queue.length);
+    return this.stats.snapshot(this.spec.name, this.provider, this.queue.length, this.served);
   }
 
-  /** Rejects what is queued, lets the running batch finish, then ends the worker. */
+  /** Rejects what is queued, lets the running batches finish, then ends the workers. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     for (const p of this.queue.splice(0)) p.reject(new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${this.spec.name} is unloaded`));
-    let gone = false;
-    const exited = new Promise<void>((r) => this.worker.once('exit', () => { gone = true; r(); }));
-    this.worker.postMessage({ kind: 'close' });
-    // The worker finishes its runs, releases the session and exits by itself. terminate() is the
-    // last resort only: ending the thread inside a native run can abort the whole process.
-    // The worker is unref'd while it serves; while it closes it must hold the process open, or the
-    // daemon ran out of work mid-stop and exited without finishing it (no "stopped" in the log).
-    this.worker.ref();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 6000)))]);
-    clearTimeout(timer);
-    if (!gone) {
-      this.log.warn('session worker did not end within 6 s of close: terminating it');
-      await this.worker.terminate();
-      await exited;
-    }
+    await Promise.all(this.workers.map((w) => closeWorker(w, this.log)));
   }
 
   /** Drops the oldest queued frame of the stream with the most frames waiting (the caller's on a tie). */
@@ -163,11 +176,19 @@ export class QueuedModelRunner implements ModelRunner {
     p.reject(new VigilError('VIGIL_ERR_INFERENCE_DROPPED', `Frame of ${p.stream || 'a caller'} dropped: ${this.spec.name} cannot keep up (queue depth ${this.settings.queueDepth})`));
   }
 
+  /** The replica with the fewest requests in flight. */
+  private leastBusy(): number {
+    let best = 0;
+    for (let i = 1; i < this.busy.length; i++) if (this.busy[i]! < this.busy[best]!) best = i;
+    return best;
+  }
+
   private pump(): void {
-    // Two requests in flight for fixed-batch models: the worker starts the next one without
-    // waiting for this thread to answer; one for batching models, so batches fill while it runs.
+    // Two requests in flight per session for fixed-batch models: the worker starts the next one
+    // without waiting for this thread to answer; one for batching models, so batches fill while it runs.
     const maxInFlight = this.dynamicBatch && this.settings.maxBatch > 1 ? 1 : 2;
-    if (this.inflight.size >= maxInFlight || this.closed || this.queue.length === 0) return;
+    const replica = this.leastBusy();
+    if (this.busy[replica]! >= maxInFlight || this.closed || this.queue.length === 0) return;
     const first = this.queue[0]!;
     const batching = this.dynamicBatch && this.settings.maxBatch > 1;
     if (batching) {
@@ -186,10 +207,10 @@ export class QueuedModelRunner implements ModelRunner {
       if (this.queue[i]!.key === first.key) items.push(this.queue.splice(i, 1)[0]!);
       else i++;
     }
-    this.send(items);
+    this.send(items, replica);
   }
 
-  private send(items: Pending[]): void {
+  private send(items: Pending[], replica: number): void {
     const id = this.nextId++;
     const feeds: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
@@ -205,10 +226,11 @@ export class QueuedModelRunner implements ModelRunner {
       for (const p of items) p.reject(err as Error);
       return;
     }
-    this.inflight.set(id, { items });
+    this.inflight.set(id, { items, replica });
+    this.busy[replica]!++;
     const spare = this.spare.filter((b) => !transfer.includes(b));
     this.spare = [];
-    this.worker.postMessage({ kind: 'run', id, feeds, spare }, [...transfer, ...spare]);
+    this.workers[replica]!.postMessage({ kind: 'run', id, feeds, spare }, [...transfer, ...spare]);
     this.pump();
   }
 
@@ -217,6 +239,7 @@ export class QueuedModelRunner implements ModelRunner {
     const job = this.inflight.get(m.id);
     if (!job) return;
     this.inflight.delete(m.id);
+    this.busy[job.replica]!--;
     const { items } = job;
     if (m.kind === 'run-error') {
       this.stats.errors++;
@@ -224,6 +247,7 @@ export class QueuedModelRunner implements ModelRunner {
       for (const p of items) p.reject(err);
     } else {
       this.stats.recordBatch(m.ms, items.length);
+      this.served[job.replica]!++;
       for (const b of m.inputs ?? []) {
         const list = this.pool.get(b.byteLength) ?? [];
         if (list.length < 4) list.push(b);
@@ -243,11 +267,36 @@ export class QueuedModelRunner implements ModelRunner {
     this.pump();
   }
 
-  private failAll(err: Error): void {
+  /** Rejects everything in flight (only replica `only`'s when given) and queued; no new runs. */
+  private failAll(err: Error, only?: number): void {
     this.closed = true;
-    for (const { items } of this.inflight.values()) for (const p of items) p.reject(err);
-    this.inflight.clear();
+    for (const [id, { items, replica }] of this.inflight) {
+      if (only !== undefined && replica !== only) continue;
+      this.inflight.delete(id);
+      this.busy[replica]!--;
+      for (const p of items) p.reject(err);
+    }
     for (const p of this.queue.splice(0)) p.reject(err);
+  }
+}
+
+/** Asks a session worker to finish its runs and exit; terminates it only after 6 s. */
+async function closeWorker(worker: Worker, log: Logger): Promise<void> {
+  let gone = false;
+  const exited = new Promise<void>((r) => worker.once('exit', () => { gone = true; r(); }));
+  worker.postMessage({ kind: 'close' });
+  // The worker finishes its runs, releases the session and exits by itself. terminate() is the
+  // last resort only: ending the thread inside a native run can abort the whole process.
+  // The worker is unref'd while it serves; while it closes it must hold the process open, or the
+  // daemon ran out of work mid-stop and exited without finishing it (no "stopped" in the log).
+  worker.ref();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 6000)))]);
+  clearTimeout(timer);
+  if (!gone) {
+    log.warn('session worker did not end within 6 s of close: terminating it');
+    await worker.terminate();
+    await exited;
   }
 }
 

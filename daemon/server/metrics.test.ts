@@ -20,7 +20,7 @@ function stats(streamId: string, framesIn: number): PipelineStats {
 }
 const model: ModelMetrics = {
   model: 'yolox-nano', provider: 'cpu', inferencesPerSec: 4.5, p50Ms: 20, p99Ms: 80, p50TotalMs: 30, p99TotalMs: 120,
-  queueDepth: 2, inferences: 50, batches: 40, meanBatch: 1.25, drops: 1, dropsByStream: {}, errors: 0,
+  queueDepth: 2, sessionBatches: [40], inferences: 50, batches: 40, meanBatch: 1.25, drops: 1, dropsByStream: {}, errors: 0,
 };
 
 const mqttStats: MqttSinkStats = {
