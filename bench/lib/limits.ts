@@ -66,7 +66,9 @@ export async function ortOnlyFps(clip: string, seconds: number, opts: { models?:
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-ort-'));
   try {
     const file = await ensureModel(spec, { dataDir, mirrorDir: modelMirror() });
-    const plan = sessionsFor(planThreads({ models: opts.models ?? 1 }), opts.streams ?? 1);
+    // The daemon adds sessions only on CPU; on a GPU provider it keeps one (so does this limit).
+    const onCpu = benchProviders()[0] === 'cpu';
+    const plan = sessionsFor(planThreads({ models: opts.models ?? 1 }), onCpu ? opts.streams ?? 1 : 1);
     // The input the daemon feeds this model (the frame's aspect where its size can be freed).
     const tensors = (await videoFrames(clip, 10)).map((f) => prepareInput(f, rectInput(f.width, f.height, spec.input)).tensor);
     const data = { ortPath: require.resolve('onnxruntime-node'), source: modelSource(file, spec), options: ortOptions(plan), input: spec.input.name, ms: seconds * 1000, tensors: tensors.map((t) => ({ data: t.data, dims: t.dims })) };
