@@ -61,7 +61,7 @@ export async function decodeOnlyFps(input: string, n: number, seconds: number, o
  * for `streams` streams sharing it: its sessions (sessionsFor), each looping session.run on ready
  * tensors in a thread of its own (a session's run blocks the thread that calls it), all at once.
  */
-export async function ortOnlyFps(clip: string, seconds: number, opts: { models?: number; streams?: number } = {}): Promise<{ fps: number; cpuMsPerInference: number; runMs: number; sessions: number }> {
+export async function ortOnlyFps(clip: string, seconds: number, opts: { models?: number; streams?: number } = {}): Promise<{ fps: number; cpuMsPerInference: number; runMs: number }> {
   const spec = BUILTIN_MODELS.find((m) => m.name === 'yolox_nano')!;
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-ort-'));
   try {
@@ -82,7 +82,7 @@ export async function ortOnlyFps(clip: string, seconds: number, opts: { models?:
       const counts = (await Promise.all(workers.map((w) => { const p = next(w); w.postMessage('go'); return p; }))) as number[];
       const d = cpuSince(c0);
       const n = counts.reduce((a, b) => a + b, 0);
-      return { fps: n / (d.wallMs / 1000), cpuMsPerInference: d.processMs / n, runMs: (d.wallMs * plan.replicas) / n, sessions: plan.replicas };
+      return { fps: n / (d.wallMs / 1000), cpuMsPerInference: d.processMs / n, runMs: (d.wallMs * plan.replicas) / n };
     } finally {
       await Promise.all(workers.map((w) => w.terminate()));
     }

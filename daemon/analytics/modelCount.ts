@@ -1,7 +1,7 @@
 import type { ModelRole } from '../inference/types.js';
 import type { AnalyticName } from './types.js';
 
-/** The model roles each analytic loads (the person detector is one session shared by all). */
+/** The model roles each analytic loads (the person detector is one model shared by all). */
 const ROLES_OF: Record<AnalyticName, ModelRole[]> = {
   'people-counting': ['person-detector'],
   'vehicle-counting': ['person-detector'],

@@ -187,5 +187,5 @@ async function warmUp(runner: QueuedModelRunner, spec: ModelSpec): Promise<void>
   const dims = layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3];
   const n = 3 * w * h;
   await runner.runOnEach(() => ({ [spec.input.name]: dtype === 'uint8' ? new ort.Tensor('uint8', new Uint8Array(n), dims) : new ort.Tensor('float32', new Float32Array(n), dims) }));
-  runner.resetCounts();
+  runner.stats.resetCounts();
 }

@@ -41,9 +41,15 @@ export class ModelStats {
   /** Raw samples for a histogram (the /metrics latency series): ORT run per batch, and submit→result per frame. */
   onSample?: (stage: 'run' | 'total', ms: number) => void;
 
-  constructor(readonly windowS = 10) {}
+  /** Batches run by each session of the model. */
+  private readonly sessionBatches: number[];
 
-  recordBatch(runMs: number, size: number): void {
+  constructor(sessions = 1, readonly windowS = 10) {
+    this.sessionBatches = new Array<number>(Math.max(1, sessions)).fill(0);
+  }
+
+  recordBatch(runMs: number, size: number, session = 0): void {
+    this.sessionBatches[session]!++;
     this.onSample?.('run', runMs);
     this.run[this.runN++ % RING] = runMs;
     this.batches++;
@@ -62,7 +68,14 @@ export class ModelStats {
     this.dropsByStream[stream] = (this.dropsByStream[stream] ?? 0) + 1;
   }
 
-  snapshot(model: string, provider: string, queueDepth: number, sessionBatches: number[] = [this.batches]): ModelMetrics {
+  /** Counts start from zero (after a model's warm-up runs). */
+  resetCounts(): void {
+    this.inferences = 0;
+    this.batches = 0;
+    this.sessionBatches.fill(0);
+  }
+
+  snapshot(model: string, provider: string, queueDepth: number): ModelMetrics {
     const [p50, p99] = percentiles(this.run, Math.min(this.runN, RING));
     const [t50, t99] = percentiles(this.total, Math.min(this.totalN, RING));
     const now = performance.now();
@@ -77,7 +90,7 @@ export class ModelStats {
     const span = n >= RING ? Math.max(0.001, (now - oldest) / 1000) : this.windowS;
     return {
       model, provider, inferencesPerSec: round(n / span), p50Ms: round(p50), p99Ms: round(p99), p50TotalMs: round(t50), p99TotalMs: round(t99),
-      queueDepth, sessionBatches: [...sessionBatches], inferences: this.inferences, batches: this.batches, meanBatch: round(this.batches ? this.inferences / this.batches : 0),
+      queueDepth, sessionBatches: [...this.sessionBatches], inferences: this.inferences, batches: this.batches, meanBatch: round(this.batches ? this.inferences / this.batches : 0),
       drops: this.drops, dropsByStream: { ...this.dropsByStream }, errors: this.errors,
     };
   }

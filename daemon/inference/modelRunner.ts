@@ -63,10 +63,8 @@ export class QueuedModelRunner implements ModelRunner {
   private readonly inflight = new Map<number, { items: Pending[]; replica: number }>();
   /** Requests in flight per replica. */
   private readonly busy: number[];
-  /** Batches each replica has run. */
-  private readonly served: number[];
   private closed = false;
-  readonly stats = new ModelStats();
+  readonly stats: ModelStats;
   /** The session takes any input height and width (a freed `rectMultiple` model, or a dynamic one). */
   readonly freeSize: boolean;
   /** Output buffers to hand back to the worker with the next run. */
@@ -88,7 +86,7 @@ export class QueuedModelRunner implements ModelRunner {
     const [h, w] = spec.input.layout === 'NCHW' ? [2, 3] : [1, 2];
     this.freeSize = !!input && typeof input.shape[h] === 'string' && typeof input.shape[w] === 'string';
     this.busy = workers.map(() => 0);
-    this.served = workers.map(() => 0);
+    this.stats = new ModelStats(workers.length);
     workers.forEach((worker, i) => {
       worker.on('message', (m: WorkerReply) => this.onReply(m));
       worker.on('error', (err) => this.failAll(new VigilError('VIGIL_ERR_MODEL_LOAD', `Session worker of ${spec.name} crashed: ${err.message}`)));
@@ -122,13 +120,6 @@ export class QueuedModelRunner implements ModelRunner {
     })));
   }
 
-  /** Counts start from zero (after the warm-up). */
-  resetCounts(): void {
-    this.stats.inferences = 0;
-    this.stats.batches = 0;
-    this.served.fill(0);
-  }
-
   /** A zeroed-or-recycled input buffer of `length` values (pooled: inputs come back from the worker). */
   inputBuffer(dtype: 'float32' | 'uint8', length: number): Float32Array | Uint8Array {
     const bytes = dtype === 'float32' ? length * 4 : length;
@@ -150,7 +141,7 @@ export class QueuedModelRunner implements ModelRunner {
 
   /** Current numbers for the status API. */
   metrics(): ModelMetrics {
-    return this.stats.snapshot(this.spec.name, this.provider, this.queue.length, this.served);
+    return this.stats.snapshot(this.spec.name, this.provider, this.queue.length);
   }
 
   /** Rejects what is queued, lets the running batches finish, then ends the workers. */
@@ -246,8 +237,7 @@ export class QueuedModelRunner implements ModelRunner {
       const err = new VigilError('VIGIL_ERR_MODEL_SHAPE', `${this.spec.name} refused the input: ${m.message}`);
       for (const p of items) p.reject(err);
     } else {
-      this.stats.recordBatch(m.ms, items.length);
-      this.served[job.replica]!++;
+      this.stats.recordBatch(m.ms, items.length, job.replica);
       for (const b of m.inputs ?? []) {
         const list = this.pool.get(b.byteLength) ?? [];
         if (list.length < 4) list.push(b);
