@@ -96,16 +96,20 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
   rmSync(secretsDir, { recursive: true, force: true }); // left by a crash: they would only leak
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
 
-  // Streams from the config file and those added through the API (kept in the store).
-  const allStreams = () => [...config.streams, ...streamStore.list().map((s) => ({ ...s.config, enabled: s.enabled }))];
-  const threads = planThreads({
+  // Streams from the config file and those added through the API (kept in the store); once the
+  // registry runs, as it holds them now (reloads, runtime switches).
+  let registry: StreamRegistry | undefined;
+  const allStreams = () => registry?.entries().map((e) => e.entry) ?? [...config.streams, ...streamStore.list().map((s) => s.config)];
+  const planFor = () => planThreads({
     budget: config.inference.threads,
     models: expectedModelCount(allStreams()),
     perSession: config.models.intra_op_threads,
     spinning: config.inference.spinning,
   });
+  let threads = planFor();
   const letterbox = wasmLetterboxAvailable() ? 'wasm-simd' : 'javascript';
-  log.info({ component: 'inference', ...threads, letterbox }, `ORT thread budget: ${threads.budget} of ${threads.cores} cores, ${threads.intraOp} intra-op per model for ${threads.models} model(s), spinning ${threads.spinning ? 'on' : 'off'}; letterbox ${letterbox}`);
+  const logBudget = (why: string) => log.info({ component: 'inference', ...threads, letterbox }, `${why}ORT thread budget: ${threads.budget} of ${threads.cores} cores, ${threads.intraOp} intra-op per model for ${threads.models} model(s), spinning ${threads.spinning ? 'on' : 'off'}; letterbox ${letterbox}`);
+  logBudget('');
   const engine = new InferenceEngine({
     log,
     dataDir: config.data_dir,
@@ -123,6 +127,23 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     // Models load after start, when `metrics` (built below) exists.
     onLatency: (model, stage, ms) => metrics.observeModelLatency(model, stage, ms),
   });
+  // Streams added, removed or switched change how many models share the threads and how many
+  // sessions each gets; the loaded models follow (a burst of changes is applied once).
+  let replanTimer: NodeJS.Timeout | undefined;
+  function replanSoon(): void {
+    clearTimeout(replanTimer);
+    replanTimer = setTimeout(() => {
+      replanTimer = undefined;
+      const next = planFor();
+      if (next.intraOp !== threads.intraOp || next.models !== threads.models || next.spinning !== threads.spinning) {
+        threads = next;
+        logBudget('streams changed: ');
+      }
+      void engine.replan();
+    }, 1000);
+    replanTimer.unref();
+  }
+
   /** Enabled streams whose analytics use this model (under any role it serves). */
   function streamsUsing(model: string): number {
     let n = 0;
@@ -281,12 +302,14 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
     pipeline,
     secretsDir,
     sourcePolicy: { schemes: config.sources.api_schemes, fileDirs: config.sources.file_dirs },
+    onChange: () => replanSoon(),
     onHealth: (health) => {
       server.publishControl({ type: 'status', stream_id: health.id, ...health });
       homeAssistant?.onHealth(health);
     },
   });
   streams.loadConfig(config.streams);
+  registry = streams;
 
   registerAdminRoutes(server.routes, {
     streams,
@@ -395,7 +418,7 @@ export async function createDaemon(config: VigilConfig, log: Logger, _opts: Daem
         ['live image', () => liveImage.close()],
         ['server', () => server.stop()],
         ['metrics', () => metrics.stop()],
-        ['inference', () => engine.stop()],
+        ['inference', () => { clearTimeout(replanTimer); return engine.stop(); }],
         ['store', () => {
           events.flush();
           db.close();

@@ -20,6 +20,8 @@ export interface StreamRegistryDeps {
   sourcePolicy?: SourcePolicy;
   /** Where private ffconcat files with camera credentials are written. */
   secretsDir?: string;
+  /** Called after streams were added, changed, removed, enabled or disabled (the model sessions follow them). */
+  onChange?: () => void;
 }
 
 /** What a reload changed, stream by stream. */
@@ -75,6 +77,14 @@ export class StreamRegistry implements StreamControl {
   loadConfig(entries: StreamEntry[]): void {
     this.fromConfig.clear();
     for (const e of entries) this.fromConfig.set(e.id, e);
+  }
+
+  private changed(): void {
+    try {
+      this.deps.onChange?.();
+    } catch (err) {
+      this.log.warn({ err }, 'stream change hook failed');
+    }
   }
 
   async start(): Promise<void> {
@@ -133,6 +143,7 @@ export class StreamRegistry implements StreamControl {
       await this.run(e);
       this.log.info({ stream: id, url: maskUrl(e.url) }, old ? 'stream changed in the config file: restarted' : 'stream added to the config file: started');
     }
+    if (changes.added.length + changes.changed.length + changes.removed.length > 0) this.changed();
     return changes;
   }
 
@@ -174,6 +185,7 @@ export class StreamRegistry implements StreamControl {
     await this.run(entry);
     this.deps.store.upsert(entry);
     this.log.info({ stream: entry.id, url: entry.url }, 'stream added');
+    this.changed();
     return this.view(entry.id);
   }
 
@@ -202,6 +214,7 @@ export class StreamRegistry implements StreamControl {
     await this.run(entry);
     this.deps.store.upsert(entry);
     this.log.info({ stream: id, url: maskUrl(entry.url), keys: Object.keys(changes) }, 'stream changed: restarted');
+    this.changed();
     return this.view(id);
   }
 
@@ -213,6 +226,7 @@ export class StreamRegistry implements StreamControl {
     await this.manager.remove(id);
     this.deps.pipeline.removeStream(id);
     this.log.info({ stream: id }, 'stream removed');
+    this.changed();
   }
 
   async setEnabled(id: string, on: boolean): Promise<StreamView> {
@@ -225,6 +239,7 @@ export class StreamRegistry implements StreamControl {
     }
     this.manager.setEnabled(id, on);
     this.log.info({ stream: id }, on ? 'stream enabled' : 'stream disabled');
+    this.changed();
     return this.view(id);
   }
 
@@ -266,7 +281,8 @@ export class StreamRegistry implements StreamControl {
     return v;
   }
 
-  private entries(): { entry: StreamEntry; origin: 'config' | 'api' }[] {
+  /** Every stream as it stands now (config file, then API), with its enabled switch. */
+  entries(): { entry: StreamEntry; origin: 'config' | 'api' }[] {
     const api = this.deps.store
       .list()
       .filter((s) => !this.fromConfig.has(s.id))

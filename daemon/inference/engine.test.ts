@@ -267,3 +267,44 @@ test('a model shared by streams runs on several CPU sessions: frames spread over
   await engine.stop();
   assert.deepEqual(await Promise.all(running), ['ok', 'ok', 'ok']);
 });
+
+test('a new session plan (streams added, then removed) replaces the sessions while frames flow: none lost, same answers', async () => {
+  const { log, lines } = capture();
+  let plan = { replicas: 1, intraOp: 2, spinning: false };
+  const engine = makeEngine({ log, threads: { intraOp: 2, interOp: 1 }, sessions: () => plan });
+  const det = await engine.get('yolox_nano');
+  const img = await readImageFile(mediaPath('coco_cars_freeway_000000001532.jpg'));
+  const feed = () => ({ images: prepareInput(img, det.spec.input).tensor });
+  const digest = (o: Record<string, ort.Tensor>) => createHash('sha1').update(o.output!.data as Float32Array).digest('hex');
+  const alone = digest(await det.run(feed()));
+  // Four streams keep frames coming (one in flight each) while the plan changes twice.
+  let flowing = true;
+  const answers: string[] = [];
+  const stream = async (i: number) => {
+    while (flowing) {
+      const o = await det.run(feed(), { stream: `cam${i}` }).catch((e: { code?: string }) => e.code ?? 'error');
+      answers.push(typeof o === 'string' ? o : digest(o) === alone ? 'same' : 'different');
+    }
+  };
+  const streams = Array.from({ length: 4 }, (_, i) => stream(i));
+  await new Promise((r) => setTimeout(r, 200));
+  await engine.replan(); // nothing changed: nothing restarts
+  assert.equal(lines.filter((l) => /now runs/.test(String(l.msg))).length, 0);
+  plan = { replicas: 2, intraOp: 1, spinning: false };
+  const sessions = () => engine.metrics().find((x) => x.model === 'yolox_nano')!.sessionBatches;
+  await engine.replan();
+  assert.equal(sessions().length, 2);
+  await new Promise((r) => setTimeout(r, 400));
+  const two = sessions();
+  assert.ok(two.every((n) => n > 0), `both new sessions take frames: ${two.join(', ')}`);
+  plan = { replicas: 1, intraOp: 2, spinning: false };
+  await engine.replan();
+  await new Promise((r) => setTimeout(r, 200));
+  flowing = false;
+  await Promise.all(streams);
+  assert.equal(sessions().length, 1);
+  assert.ok(answers.length > 20, `frames kept flowing: ${answers.length}`);
+  assert.deepEqual([...new Set(answers)], ['same'], 'no frame rejected or answered differently across the swaps');
+  assert.ok(lines.some((l) => /now runs 2 session\(s\) of 1 thread\(s\) \(was 1 of 2\)/.test(String(l.msg))), 'the log says what changed');
+  assert.ok(lines.some((l) => /now runs 1 session\(s\) of 2 thread\(s\) \(was 2 of 1\)/.test(String(l.msg))));
+});

@@ -8,6 +8,7 @@ import { ensureModel } from '../../models/fetcher.js';
 import type { ModelMetrics } from './metrics.js';
 import { QueuedModelRunner, startSessionWorker } from './modelRunner.js';
 import { checkModelShape } from './shapeCheck.js';
+import type { WorkerInit } from './workerProtocol.js';
 import { planThreads, type SessionPlan } from './threadBudget.js';
 import type { ModelProvider, ModelRole, ModelRunner, ModelSpec } from './types.js';
 
@@ -49,6 +50,10 @@ export class InferenceEngine implements ModelProvider {
   readonly catalog: ModelCatalog;
   private readonly loading = new Map<string, Promise<QueuedModelRunner>>();
   private readonly loaded = new Map<string, QueuedModelRunner>();
+  /** How each loaded model's sessions were started: what a re-plan compares with and starts again. */
+  private readonly started = new Map<string, { plan: SessionPlan; init: Omit<WorkerInit, 'kind'> }>();
+  /** Re-plans of a model run one after another. */
+  private readonly replanning = new Map<string, Promise<void>>();
   /** Providers found unavailable on this machine: logged once, then skipped. */
   private readonly unavailable = new Set<string>();
   private stopped = false;
@@ -85,9 +90,46 @@ export class InferenceEngine implements ModelProvider {
     return [...this.loaded.values()].map((r) => r.metrics());
   }
 
+  /**
+   * Asks the `sessions` plan again for every model loaded or loading (streams were added, removed,
+   * enabled or disabled) and applies it where it changed: the new sessions start and warm up beside
+   * the old ones, then take the frames while the old ones finish theirs. Only models on CPU; when
+   * no new session starts, the old ones stay.
+   */
+  replan(): Promise<void> {
+    return Promise.all([...this.loading.keys()].map((name) => {
+      const next = (this.replanning.get(name) ?? Promise.resolve()).then(() => this.replanModel(name));
+      this.replanning.set(name, next);
+      return next;
+    })).then(() => undefined);
+  }
+
+  private async replanModel(name: string): Promise<void> {
+    const runner = await this.loading.get(name)?.catch(() => undefined);
+    const was = this.started.get(name);
+    if (!runner || !was || this.stopped || !this.opts.sessions || runner.provider !== 'cpu') return;
+    const log = this.log.child({ model: name });
+    try {
+      const plan = this.opts.sessions(name);
+      if (plan.replicas === was.plan.replicas && plan.intraOp === was.plan.intraOp && plan.spinning === was.plan.spinning) return;
+      const init = { ...was.init, providers: ['cpu'], threads: { ...was.init.threads, intraOp: plan.intraOp, spinning: plan.spinning } };
+      const tries = await Promise.allSettled(Array.from({ length: plan.replicas }, () => startSessionWorker(init)));
+      const workers = tries.flatMap((r) => (r.status === 'fulfilled' ? [r.value.worker] : []));
+      const failed = tries.find((r) => r.status === 'rejected');
+      if (failed) log.warn({ err: (failed.reason as Error).message }, `model ${name}: ${workers.length} of ${plan.replicas} new sessions started`);
+      if (workers.length === 0) return;
+      await runner.replaceSessions(workers, warmFeeds(runner));
+      this.started.set(name, { plan: { ...plan, replicas: workers.length }, init });
+      log.info({ sessions: workers.length, threads: init.threads, before: was.plan }, `model ${name} now runs ${workers.length} session(s) of ${plan.intraOp} thread(s) (was ${was.plan.replicas} of ${was.plan.intraOp})`);
+    } catch (err) {
+      if (!this.stopped) log.warn({ err }, `model ${name}: new thread plan not applied, the sessions stay as they were`);
+    }
+  }
+
   /** Unloads every model (queued frames are rejected with VIGIL_ERR_INFERENCE_STOPPED). */
   async stop(): Promise<void> {
     this.stopped = true;
+    await Promise.allSettled([...this.replanning.values()]);
     const all = await Promise.allSettled([...this.loading.values()]);
     await Promise.allSettled(all.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
     this.loaded.clear();
@@ -151,13 +193,14 @@ export class InferenceEngine implements ModelProvider {
     const runner = new QueuedModelRunner(spec, ready.provider, workers, ready.inputs, ready.outputs, dynamicBatch,
       { maxBatch: Math.max(1, b.maxBatch), maxWaitMs: Math.max(0, b.maxWaitMs), queueDepth: Math.max(1, this.opts.queueDepth ?? 8) }, log);
     try {
-      await warmUp(runner, spec);
+      await warmUp(runner);
     } catch (err) {
       await runner.close();
       throw new VigilError('VIGIL_ERR_MODEL_SHAPE', `Model ${name} failed its warm-up run: ${(err as Error).message}`);
     }
     if (this.stopped) { await runner.close(); throw new VigilError('VIGIL_ERR_INFERENCE_STOPPED'); }
     this.loaded.set(name, runner);
+    this.started.set(name, { plan: { ...plan, replicas: workers.length }, init });
     const onLatency = this.opts.onLatency;
     if (onLatency) runner.stats.onSample = (stage, ms) => onLatency(name, stage, ms); // after warm-up: not counted
     const rect = spec.input.rectMultiple ? { inputSize: runner.freeSize ? `frame aspect, up to ${spec.input.width}x${spec.input.height}` : `${spec.input.width}x${spec.input.height}` } : {};
@@ -181,11 +224,19 @@ function tensorRtCache(dataDir: string): void {
 }
 
 /** One zero-filled run on each session at the manifest's input size, so the first real frames are not slow. */
-async function warmUp(runner: QueuedModelRunner, spec: ModelSpec): Promise<void> {
-  if (runner.inputs.length !== 1) return;
+async function warmUp(runner: QueuedModelRunner): Promise<void> {
+  const feeds = warmFeeds(runner);
+  if (!feeds) return;
+  await runner.runOnEach(feeds);
+  runner.stats.resetCounts();
+}
+
+/** Zero-filled inputs at the manifest's size (a warm-up run), for single-input models. */
+function warmFeeds(runner: QueuedModelRunner): (() => Record<string, ort.Tensor>) | undefined {
+  const spec = runner.spec;
+  if (runner.inputs.length !== 1) return undefined;
   const { width: w, height: h, layout, dtype } = spec.input;
   const dims = layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3];
   const n = 3 * w * h;
-  await runner.runOnEach(() => ({ [spec.input.name]: dtype === 'uint8' ? new ort.Tensor('uint8', new Uint8Array(n), dims) : new ort.Tensor('float32', new Float32Array(n), dims) }));
-  runner.stats.resetCounts();
+  return () => ({ [spec.input.name]: dtype === 'uint8' ? new ort.Tensor('uint8', new Uint8Array(n), dims) : new ort.Tensor('float32', new Float32Array(n), dims) });
 }

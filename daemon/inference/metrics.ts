@@ -42,14 +42,20 @@ export class ModelStats {
   onSample?: (stage: 'run' | 'total', ms: number) => void;
 
   /** Batches run by each session of the model. */
-  private readonly sessionBatches: number[];
+  private sessionBatches: number[] = [];
 
   constructor(sessions = 1, readonly windowS = 10) {
-    this.sessionBatches = new Array<number>(Math.max(1, sessions)).fill(0);
+    this.setSessions(sessions);
   }
 
+  /** The model now runs `n` sessions (a new thread plan): their batch counts start from zero. */
+  setSessions(n: number): void {
+    this.sessionBatches = new Array<number>(Math.max(1, n)).fill(0);
+  }
+
+  /** `session` -1: a session being replaced (counted in the totals only). */
   recordBatch(runMs: number, size: number, session = 0): void {
-    this.sessionBatches[session]!++;
+    if (session >= 0 && session < this.sessionBatches.length) this.sessionBatches[session]!++;
     this.onSample?.('run', runMs);
     this.run[this.runN++ % RING] = runMs;
     this.batches++;

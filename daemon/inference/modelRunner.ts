@@ -52,17 +52,31 @@ export async function startSessionWorker(init: Omit<WorkerInit, 'kind'>): Promis
 }
 
 /**
+ * One session of a model in its worker thread. `warming` sessions run only their warm-up,
+ * `active` ones take requests, `retiring` ones (replaced by a re-plan) finish what they run and exit.
+ */
+interface Session {
+  worker: Worker;
+  /** Requests in flight. */
+  busy: number;
+  state: 'warming' | 'active' | 'retiring';
+  /** Position among the active sessions (per-session batch counts); -1 once retiring. */
+  index: number;
+  closing?: Promise<void>;
+}
+
+/**
  * A loaded model: one or more sessions (replicas), each in its own worker thread, a bounded
  * queue in front (oldest frame of the busiest stream dropped when full), batching of
  * equal-shaped frames for dynamic-batch models; the next request goes to the least busy replica.
+ * The sessions can be replaced while frames flow (`replaceSessions`): no request is lost.
  */
 export class QueuedModelRunner implements ModelRunner {
   private readonly queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private nextId = 1;
-  private readonly inflight = new Map<number, { items: Pending[]; replica: number }>();
-  /** Requests in flight per replica. */
-  private readonly busy: number[];
+  private readonly inflight = new Map<number, { items: Pending[]; session: Session }>();
+  private sessions: Session[] = [];
   private closed = false;
   readonly stats: ModelStats;
   /** The session takes any input height and width (a freed `rectMultiple` model, or a dynamic one). */
@@ -75,7 +89,7 @@ export class QueuedModelRunner implements ModelRunner {
   constructor(
     readonly spec: ModelSpec,
     readonly provider: string,
-    private readonly workers: readonly Worker[],
+    workers: readonly Worker[],
     readonly inputs: ValueMeta[],
     readonly outputs: ValueMeta[],
     readonly dynamicBatch: boolean,
@@ -85,19 +99,8 @@ export class QueuedModelRunner implements ModelRunner {
     const input = inputs.find((i) => i.name === spec.input.name);
     const [h, w] = spec.input.layout === 'NCHW' ? [2, 3] : [1, 2];
     this.freeSize = !!input && typeof input.shape[h] === 'string' && typeof input.shape[w] === 'string';
-    this.busy = workers.map(() => 0);
     this.stats = new ModelStats(workers.length);
-    workers.forEach((worker, i) => {
-      worker.on('message', (m: WorkerReply) => this.onReply(m));
-      worker.on('error', (err) => this.failAll(new VigilError('VIGIL_ERR_MODEL_LOAD', `Session worker of ${spec.name} crashed: ${err.message}`)));
-      // A replica that exits while closing has finished its own runs; the others may still be running theirs.
-      worker.on('exit', () => this.failAll(new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${spec.name} is unloaded`), this.closed ? i : undefined));
-    });
-  }
-
-  /** Sessions serving this model. */
-  get replicas(): number {
-    return this.workers.length;
+    this.sessions = workers.map((w, i) => this.adopt(w, 'active', i));
   }
 
   /** Queues one request; resolves with its outputs (batch dimension 1 when batched). */
@@ -115,9 +118,38 @@ export class QueuedModelRunner implements ModelRunner {
 
   /** One run on every session, outside the queue (warm-up: a session's first run is slow). */
   runOnEach(feeds: () => Record<string, ort.Tensor>): Promise<unknown> {
-    return Promise.all(this.workers.map((_, i) => new Promise((resolve, reject) => {
-      this.send([{ feeds: feeds(), stream: '__warmup__', key: '', t0: performance.now(), resolve, reject }], i);
+    return this.runOn(this.active(), feeds);
+  }
+
+  private runOn(sessions: readonly Session[], feeds: () => Record<string, ort.Tensor>): Promise<unknown> {
+    return Promise.all(sessions.map((session) => new Promise((resolve, reject) => {
+      this.send([{ feeds: feeds(), stream: '__warmup__', key: '', t0: performance.now(), resolve, reject }], session);
     })));
+  }
+
+  /**
+   * Swaps the sessions for `workers` (a new thread plan), while frames keep flowing: each new
+   * session is warmed up first (`warm`), then takes requests; the old ones finish what they run
+   * and exit. If the warm-up fails the new workers end and the old sessions stay.
+   */
+  async replaceSessions(workers: readonly Worker[], warm?: () => Record<string, ort.Tensor>): Promise<void> {
+    if (this.closed) {
+      await Promise.all(workers.map((w) => closeWorker(w, this.log)));
+      throw new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${this.spec.name} is unloaded`);
+    }
+    const fresh = workers.map((w) => this.adopt(w, 'warming', -1));
+    this.sessions.push(...fresh);
+    try {
+      if (warm) await this.runOn(fresh, warm);
+      if (this.closed) throw new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${this.spec.name} is unloaded`);
+    } catch (err) {
+      for (const s of fresh) this.retire(s);
+      throw err;
+    }
+    for (const s of this.active()) this.retire(s);
+    fresh.forEach((s, i) => { s.state = 'active'; s.index = i; });
+    this.stats.setSessions(fresh.length);
+    this.pump();
   }
 
   /** A zeroed-or-recycled input buffer of `length` values (pooled: inputs come back from the worker). */
@@ -150,7 +182,38 @@ export class QueuedModelRunner implements ModelRunner {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     for (const p of this.queue.splice(0)) p.reject(new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${this.spec.name} is unloaded`));
-    await Promise.all(this.workers.map((w) => closeWorker(w, this.log)));
+    await Promise.all(this.sessions.map((s) => this.closeSession(s)));
+  }
+
+  private adopt(worker: Worker, state: Session['state'], index: number): Session {
+    const session: Session = { worker, busy: 0, state, index };
+    worker.on('message', (m: WorkerReply) => this.onReply(m));
+    // A session that is not serving yet (warming) or any more (retiring, closing) takes down only its own runs.
+    const own = () => (this.closed || session.state !== 'active' ? session : undefined);
+    worker.on('error', (err) => this.failAll(new VigilError('VIGIL_ERR_MODEL_LOAD', `Session worker of ${this.spec.name} crashed: ${err.message}`), own()));
+    // One that exits while closing or retiring has finished its own runs; the others may still be running theirs.
+    worker.on('exit', () => {
+      const only = own();
+      this.sessions = this.sessions.filter((s) => s !== session);
+      this.failAll(new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${this.spec.name} is unloaded`), only);
+    });
+    return session;
+  }
+
+  private active(): Session[] {
+    return this.sessions.filter((s) => s.state === 'active');
+  }
+
+  /** No new requests for this session; it exits once its runs are done. */
+  private retire(session: Session): void {
+    session.state = 'retiring';
+    session.index = -1;
+    if (session.busy === 0) void this.closeSession(session);
+  }
+
+  private closeSession(session: Session): Promise<void> {
+    session.closing ??= closeWorker(session.worker, this.log);
+    return session.closing;
   }
 
   /** Drops the oldest queued frame of the stream with the most frames waiting (the caller's on a tie). */
@@ -167,10 +230,10 @@ export class QueuedModelRunner implements ModelRunner {
     p.reject(new VigilError('VIGIL_ERR_INFERENCE_DROPPED', `Frame of ${p.stream || 'a caller'} dropped: ${this.spec.name} cannot keep up (queue depth ${this.settings.queueDepth})`));
   }
 
-  /** The replica with the fewest requests in flight. */
-  private leastBusy(): number {
-    let best = 0;
-    for (let i = 1; i < this.busy.length; i++) if (this.busy[i]! < this.busy[best]!) best = i;
+  /** The active session with the fewest requests in flight. */
+  private leastBusy(): Session | undefined {
+    let best: Session | undefined;
+    for (const s of this.sessions) if (s.state === 'active' && (!best || s.busy < best.busy)) best = s;
     return best;
   }
 
@@ -178,8 +241,8 @@ export class QueuedModelRunner implements ModelRunner {
     // Two requests in flight per session for fixed-batch models: the worker starts the next one
     // without waiting for this thread to answer; one for batching models, so batches fill while it runs.
     const maxInFlight = this.dynamicBatch && this.settings.maxBatch > 1 ? 1 : 2;
-    const replica = this.leastBusy();
-    if (this.busy[replica]! >= maxInFlight || this.closed || this.queue.length === 0) return;
+    const session = this.leastBusy();
+    if (!session || session.busy >= maxInFlight || this.closed || this.queue.length === 0) return;
     const first = this.queue[0]!;
     const batching = this.dynamicBatch && this.settings.maxBatch > 1;
     if (batching) {
@@ -198,10 +261,10 @@ export class QueuedModelRunner implements ModelRunner {
       if (this.queue[i]!.key === first.key) items.push(this.queue.splice(i, 1)[0]!);
       else i++;
     }
-    this.send(items, replica);
+    this.send(items, session);
   }
 
-  private send(items: Pending[], replica: number): void {
+  private send(items: Pending[], session: Session): void {
     const id = this.nextId++;
     const feeds: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
@@ -217,11 +280,11 @@ export class QueuedModelRunner implements ModelRunner {
       for (const p of items) p.reject(err as Error);
       return;
     }
-    this.inflight.set(id, { items, replica });
-    this.busy[replica]!++;
+    this.inflight.set(id, { items, session });
+    session.busy++;
     const spare = this.spare.filter((b) => !transfer.includes(b));
     this.spare = [];
-    this.workers[replica]!.postMessage({ kind: 'run', id, feeds, spare }, [...transfer, ...spare]);
+    session.worker.postMessage({ kind: 'run', id, feeds, spare }, [...transfer, ...spare]);
     this.pump();
   }
 
@@ -230,14 +293,15 @@ export class QueuedModelRunner implements ModelRunner {
     const job = this.inflight.get(m.id);
     if (!job) return;
     this.inflight.delete(m.id);
-    this.busy[job.replica]!--;
-    const { items } = job;
+    const { items, session } = job;
+    session.busy--;
+    if (session.state === 'retiring' && session.busy === 0) void this.closeSession(session);
     if (m.kind === 'run-error') {
       this.stats.errors++;
       const err = new VigilError('VIGIL_ERR_MODEL_SHAPE', `${this.spec.name} refused the input: ${m.message}`);
       for (const p of items) p.reject(err);
     } else {
-      this.stats.recordBatch(m.ms, items.length, job.replica);
+      this.stats.recordBatch(m.ms, items.length, session.index);
       for (const b of m.inputs ?? []) {
         const list = this.pool.get(b.byteLength) ?? [];
         if (list.length < 4) list.push(b);
@@ -257,16 +321,16 @@ export class QueuedModelRunner implements ModelRunner {
     this.pump();
   }
 
-  /** Rejects everything in flight (only replica `only`'s when given) and queued; no new runs. */
-  private failAll(err: Error, only?: number): void {
-    this.closed = true;
-    for (const [id, { items, replica }] of this.inflight) {
-      if (only !== undefined && replica !== only) continue;
+  /** Rejects what `only` runs, or (a crash) everything in flight and queued, with no new runs after. */
+  private failAll(err: Error, only?: Session): void {
+    if (only === undefined) this.closed = true;
+    for (const [id, { items, session }] of this.inflight) {
+      if (only !== undefined && session !== only) continue;
       this.inflight.delete(id);
-      this.busy[replica]!--;
+      session.busy--;
       for (const p of items) p.reject(err);
     }
-    for (const p of this.queue.splice(0)) p.reject(err);
+    if (only === undefined) for (const p of this.queue.splice(0)) p.reject(err);
   }
 }
 

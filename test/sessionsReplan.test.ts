@@ -1,0 +1,52 @@
+// Cameras added or removed while the daemon runs (API, CLI) re-plan the sessions of the model they
+// share: one camera keeps one session with both threads; a second one gets the model two
+// single-thread sessions (on this budget), and removing it goes back. Frames keep being analysed.
+import assert from 'node:assert/strict';
+import { dirname } from 'node:path';
+import { test } from 'node:test';
+import { startDaemon, waitFor } from './helpers/daemon.js';
+import { mediaPath, modelMirror } from './helpers/paths.js';
+
+const CLIP = mediaPath('video_street_pedestrians_640x360.mp4');
+
+interface Status {
+  pipeline: { streamId: string; framesAnalysed: number }[];
+  models: { model: string; sessionBatches: number[]; errors: number }[];
+}
+
+test('a camera added through the API gives the shared model a session of its own; removing it goes back, frames flowing throughout', async (t) => {
+  const stream = (id: string) => ({ id, url: CLIP, fps: 5, loop: true, realtime: true, analytics: ['people-counting'] });
+  const d = await startDaemon({
+    config: {
+      // A fixed budget of two threads, shared out by the daemon (no fixed per-session count).
+      models: { mirror: modelMirror(), intra_op_threads: 0 },
+      inference: { threads: 2 },
+      sources: { file_dirs: [dirname(CLIP)] },
+      streams: [stream('a')],
+    },
+  }, t);
+  const status = async () => (await d.api<Status>('GET', '/api/status')).json;
+  const yolox = async () => (await status()).models.find((m) => m.model === 'yolox_nano');
+  const analysed = async (id: string) => (await status()).pipeline.find((p) => p.streamId === id)?.framesAnalysed ?? 0;
+  await waitFor('the first camera analysed', async () => (await analysed('a')) > 0, 120_000);
+  assert.match(d.logs(), /"sessions":1,[^\n]*"msg":"model yolox_nano loaded on cpu"/, 'one camera: one session');
+  assert.equal((await yolox())!.sessionBatches.length, 1);
+
+  const added = await d.api('POST', '/api/streams', stream('b'));
+  assert.equal(added.status, 201, JSON.stringify(added.json));
+  await waitFor('two sessions', () => /model yolox_nano now runs 2 session\(s\) of 1 thread\(s\) \(was 1 of 2\)/.test(d.logs()), 30_000);
+  const b0 = await analysed('b');
+  await waitFor('both sessions take frames from both cameras', async () => {
+    const m = await yolox();
+    return m!.sessionBatches.length === 2 && m!.sessionBatches.every((n) => n > 3) && (await analysed('b')) > b0 + 3;
+  }, 30_000);
+
+  await d.api('DELETE', '/api/streams/b');
+  await waitFor('back to one session', () => /model yolox_nano now runs 1 session\(s\) of 2 thread\(s\) \(was 2 of 1\)/.test(d.logs()), 30_000);
+  const a0 = await analysed('a');
+  await waitFor('the first camera still analysed', async () => (await analysed('a')) > a0 + 5, 30_000);
+  const m = (await yolox())!;
+  assert.equal(m.sessionBatches.length, 1);
+  assert.equal(m.errors, 0, 'no run failed across the swaps');
+  assert.doesNotMatch(d.logs(), /new thread plan not applied|INFERENCE_STOPPED/, 'no frame was turned away by a swap');
+});
