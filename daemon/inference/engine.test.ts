@@ -308,3 +308,37 @@ test('a new session plan (streams added, then removed) replaces the sessions whi
   assert.ok(lines.some((l) => /now runs 2 session\(s\) of 1 thread\(s\) \(was 1 of 2\)/.test(String(l.msg))), 'the log says what changed');
   assert.ok(lines.some((l) => /now runs 1 session\(s\) of 2 thread\(s\) \(was 2 of 1\)/.test(String(l.msg))));
 });
+
+test('re-plans in quick succession settle on the last plan, and a stop in the middle of one ends every session', async () => {
+  let n = 0;
+  const plans = [{ replicas: 1, intraOp: 2, spinning: false }, { replicas: 2, intraOp: 1, spinning: false }, { replicas: 3, intraOp: 1, spinning: false }];
+  const engine = makeEngine({ threads: { intraOp: 2, interOp: 1 }, sessions: () => plans[n % 3]! });
+  const det = await engine.get('yolox_nano');
+  const img = await readImageFile(mediaPath('coco_cars_freeway_000000001532.jpg'));
+  const feed = () => ({ images: prepareInput(img, det.spec.input).tensor });
+  let flowing = true;
+  const answers = new Map<string, number>();
+  const stream = async (i: number) => {
+    while (flowing) {
+      const a = await det.run(feed(), { stream: `cam${i}` }).then(() => 'ok', (e: { code?: string }) => e.code ?? 'error');
+      answers.set(a, (answers.get(a) ?? 0) + 1);
+      if (a !== 'ok') await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const streams = Array.from({ length: 4 }, (_, i) => stream(i));
+  for (let k = 0; k < 7; k++) {
+    n++;
+    void engine.replan();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await engine.replan();
+  assert.equal(engine.metrics()[0]!.sessionBatches.length, 2, 'the last plan (two sessions) holds');
+  assert.deepEqual([...answers.keys()], ['ok'], 'no frame lost while the plans changed');
+  n++;
+  void engine.replan(); // three sessions starting...
+  await new Promise((r) => setTimeout(r, 50));
+  await engine.stop(); // ...when the daemon stops
+  flowing = false;
+  await Promise.all(streams);
+  assert.deepEqual([...answers.keys()].sort(), ['VIGIL_ERR_INFERENCE_STOPPED', 'ok'], 'after the stop, frames are turned away clearly');
+});

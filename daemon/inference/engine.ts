@@ -129,9 +129,16 @@ export class InferenceEngine implements ModelProvider {
   /** Unloads every model (queued frames are rejected with VIGIL_ERR_INFERENCE_STOPPED). */
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.allSettled([...this.replanning.values()]);
-    const all = await Promise.allSettled([...this.loading.values()]);
-    await Promise.allSettled(all.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+    // Session workers are unref'd: a load or re-plan still starting one would otherwise let the
+    // process run out of work and exit in the middle of this stop.
+    const hold = setInterval(() => undefined, 60_000);
+    try {
+      await Promise.allSettled([...this.replanning.values()]);
+      const all = await Promise.allSettled([...this.loading.values()]);
+      await Promise.allSettled(all.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+    } finally {
+      clearInterval(hold);
+    }
     this.loaded.clear();
     this.loading.clear();
   }
