@@ -7,7 +7,7 @@ interface Status {
   version: string;
   uptime_s: number;
   streams: { id: string; url: string; state: string; fps?: number; frames?: number; reconnects?: number; since?: number; lastError?: { code: string; message: string } }[];
-  models?: { model: string; provider?: string; inferencesPerSec?: number; p50Ms?: number; p99TotalMs?: number; queueDepth?: number; drops?: number }[];
+  models?: { model: string; provider?: string; sessionBatches?: number[]; inferencesPerSec?: number; p50Ms?: number; p99TotalMs?: number; queueDepth?: number; drops?: number }[];
   store?: { last_seq?: number; size_bytes?: number; max_bytes?: number | null; bytes_per_day?: number; days_to_cap?: number | null; days_at_cap?: number | null };
   subscribers?: number;
   pipeline?: { streamId: string; framesAnalysed: number; framesDropped: number; observations: number }[];
@@ -40,7 +40,7 @@ export function registerStatusCommand(program: Command, client: () => ApiClient)
         // The JavaScript socket fallback costs CPU per subscriber: say so where people look.
         if (s.sockets?.uws === 'fallback') lines.push('', `Sockets: ${s.sockets.detail}`);
         if (s.models?.length) {
-          lines.push('', table(['MODEL', 'PROVIDER', 'INF/S', 'P50 MS', 'P99 TOTAL MS', 'QUEUE', 'DROPPED'], s.models.map((m) => [m.model, m.provider, m.inferencesPerSec?.toFixed(1), m.p50Ms?.toFixed(1), m.p99TotalMs?.toFixed(1), m.queueDepth, m.drops])));
+          lines.push('', table(['MODEL', 'PROVIDER', 'SESSIONS', 'INF/S', 'P50 MS', 'P99 TOTAL MS', 'QUEUE', 'DROPPED'], s.models.map((m) => [m.model, m.provider, m.sessionBatches?.length, m.inferencesPerSec?.toFixed(1), m.p50Ms?.toFixed(1), m.p99TotalMs?.toFixed(1), m.queueDepth, m.drops])));
         }
         return lines.join('\n');
       });

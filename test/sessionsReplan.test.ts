@@ -36,10 +36,15 @@ test('a camera added through the API gives the shared model a session of its own
   assert.equal(added.status, 201, JSON.stringify(added.json));
   await waitFor('two sessions', () => /model yolox_nano now runs 2 session\(s\) of 1 thread\(s\) \(was 1 of 2\)/.test(d.logs()), 30_000);
   const b0 = await analysed('b');
-  await waitFor('both sessions take frames from both cameras', async () => {
+  // Which session runs a frame depends on overlap (an idle one takes it; two cameras at fps 5
+  // rarely overlap): the engine's tests check that both share the work under load.
+  await waitFor('the sessions take frames from both cameras', async () => {
     const m = await yolox();
-    return m!.sessionBatches.length === 2 && m!.sessionBatches.every((n) => n > 3) && (await analysed('b')) > b0 + 3;
+    return m!.sessionBatches.length === 2 && m!.sessionBatches.reduce((a, n) => a + n, 0) > 6 && (await analysed('b')) > b0 + 3;
   }, 30_000);
+
+  const shown = await d.cli(['status']);
+  assert.match(shown.stdout, /yolox_nano\s+cpu\s+2\s/, `vigil status shows the sessions: ${shown.stdout}${shown.stderr}`);
 
   await d.api('DELETE', '/api/streams/b');
   await waitFor('back to one session', () => /model yolox_nano now runs 1 session\(s\) of 2 thread\(s\) \(was 2 of 1\)/.test(d.logs()), 30_000);
