@@ -190,12 +190,12 @@ export class QueuedModelRunner implements ModelRunner {
     worker.on('message', (m: WorkerReply) => this.onReply(m));
     // A session that is not serving yet (warming) or any more (retiring, closing) takes down only its own runs.
     const own = () => (this.closed || session.state !== 'active' ? session : undefined);
-    worker.on('error', (err) => this.failAll(new VigilError('VIGIL_ERR_MODEL_LOAD', `Session worker of ${this.spec.name} crashed: ${err.message}`), own()));
+    worker.on('error', (err) => this.fail(new VigilError('VIGIL_ERR_MODEL_LOAD', `Session worker of ${this.spec.name} crashed: ${err.message}`), own()));
     // One that exits while closing or retiring has finished its own runs; the others may still be running theirs.
     worker.on('exit', () => {
       const only = own();
       this.sessions = this.sessions.filter((s) => s !== session);
-      this.failAll(new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${this.spec.name} is unloaded`), only);
+      this.fail(new VigilError('VIGIL_ERR_INFERENCE_STOPPED', `Model ${this.spec.name} is unloaded`), only);
     });
     return session;
   }
@@ -322,7 +322,7 @@ export class QueuedModelRunner implements ModelRunner {
   }
 
   /** Rejects what `only` runs, or (a crash) everything in flight and queued, with no new runs after. */
-  private failAll(err: Error, only?: Session): void {
+  private fail(err: Error, only?: Session): void {
     if (only === undefined) this.closed = true;
     for (const [id, { items, session }] of this.inflight) {
       if (only !== undefined && session !== only) continue;
