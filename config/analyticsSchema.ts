@@ -19,6 +19,8 @@ const counting = (classes: readonly string[]) =>
       interval_s: { type: 'number', minimum: 0 },
       occupancy_interval_s: { type: 'number', minimum: 0 },
       crop_padding: { type: 'number', minimum: 0, maximum: 1 },
+      /** Longest side of an object's crop (a thumbnail); zone occupancy crops keep crops.max_side. */
+      crop_max_side: { type: 'integer', minimum: 32, maximum: 4096 },
       classes: { type: 'array', items: { type: 'string', enum: classes }, minItems: 1, uniqueItems: true },
     },
   }) as const;

@@ -211,8 +211,8 @@ export const configSchema = {
       default: {},
       properties: {
         /** Longest side of an event crop in pixels: larger regions are scaled down. */
-        max_side: { type: 'integer', minimum: 32, maximum: 4096, default: 320 },
-        jpeg_quality: { type: 'integer', minimum: 1, maximum: 100, default: 75 },
+        max_side: { type: 'integer', minimum: 32, maximum: 4096, default: 256 },
+        jpeg_quality: { type: 'integer', minimum: 1, maximum: 100, default: 60 },
       },
     },
     mqtt: {

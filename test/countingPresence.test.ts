@@ -51,6 +51,7 @@ test('people counting in presence mode: one NFV4-PC presence event per sampled f
   assert.equal(meta.format, 'jpeg');
   assert.ok(meta.width! >= 40 && meta.height! >= 60, `crop ${meta.width}x${meta.height} is big enough to show a person`);
   assert.ok(meta.width! * meta.height! < 0.25 * 640 * 360, `crop ${meta.width}x${meta.height} shows one person, not the scene`);
+  assert.ok(Math.max(meta.width!, meta.height!) <= 112, `crop ${meta.width}x${meta.height}: a thumbnail (crop_max_side 112)`);
 });
 
 test('a frame without persons gives no event', async () => {

@@ -77,6 +77,7 @@ test('a horizontal line across the street gives NFV4-PC crossing events in both 
     assert.equal(e.data.label, 'person');
     assert.ok(['Up', 'Down', 'Left', 'Right'].includes(e.data.direction as string));
     assert.ok(e.crop!.image.width > 10 && e.crop!.image.height > 10);
+    assert.equal(e.crop!.maxSide, 112, "a crossing's crop is sent as the object's thumbnail");
   }
   // The running totals carried by the events are 1..n in each direction.
   assert.deepEqual(ins.map((e) => e.data.count), ins.map((_, i) => i + 1));

@@ -16,7 +16,7 @@ test('with a small max_bytes the store stays at the cap (±10 %) while events fl
   const d = await startDaemon({
     config: {
       streams: [{ id: 'street', url: mediaPath('video_street_pedestrians_640x360.mp4'), fps: 5, analytics: ['people-counting'] }],
-      analytics: { 'people-counting': { presence: true } },
+      analytics: { 'people-counting': { presence: true, crop_max_side: 4096 } },
       crops: { max_side: 4096, jpeg_quality: 100 },
       retention: { max_bytes: CAP, interval_s: 5 },
     },

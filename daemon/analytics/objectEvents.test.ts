@@ -5,7 +5,7 @@ import { ObjectEvents, type ObjectEventOptions } from './objectEvents.js';
 import { Track } from './tracker/track.js';
 import type { Observation } from './types.js';
 
-const ctx = { analyticId: 'NFV4-PC' as const, streamId: 'cam', areaName: 'Cam', summaryLabel: 'person' };
+const ctx = { analyticId: 'NFV4-PC' as const, streamId: 'cam', areaName: 'Cam', summaryLabel: 'person', cropMaxSide: 128 };
 const cropOf = (b: Box): RgbImage => ({ width: Math.round(b[2] - b[0]), height: Math.round(b[3] - b[1]), data: Buffer.alloc(3 * Math.round(b[2] - b[0]) * Math.round(b[3] - b[1])) });
 
 function track(id: number, firstMs: number): Track {
@@ -46,6 +46,7 @@ test('one appear event per object after confirmation, with the best crop so far;
   assert.equal(e!.data.trigger, 'track');
   assert.ok(e!.crop, 'the appear event carries the crop');
   assert.equal(e!.crop.image.width, Math.round(20 + 0.8 * 40), 'the best crop so far (score 0.8), not the first (0.55)');
+  assert.equal(e!.crop.maxSide, 128, "sent as a thumbnail of the analytic's crop_max_side");
   for (const k of ['area_name', 'confidence', 'label', 'direction', 'line']) assert.ok(k in e!.data, `VisionAIre key ${k}`);
 });
 

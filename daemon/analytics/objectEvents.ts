@@ -28,6 +28,8 @@ export interface ObjectEventContext {
   areaName: string;
   /** Label of summaries (person, vehicle). */
   summaryLabel: string;
+  /** Longest side of an object's crop in its event (a thumbnail); unset: `crops.max_side`. */
+  cropMaxSide?: number;
 }
 
 interface Tracked {
@@ -162,7 +164,7 @@ export class ObjectEvents {
 
   private objectEvent(id: number, s: Tracked, type: TrackEventType, timestamp: number, dwell?: number): Observation {
     const c = this.ctx;
-    const crop = !s.cropSent && s.crop ? { image: s.crop, box: [0, 0, s.crop.width, s.crop.height] as Box } : null;
+    const crop = !s.cropSent && s.crop ? { image: s.crop, box: [0, 0, s.crop.width, s.crop.height] as Box, maxSide: c.cropMaxSide } : null;
     if (crop) s.cropSent = true;
     return {
       analyticId: c.analyticId, streamId: c.streamId, timestamp, crop,

@@ -60,6 +60,11 @@ export interface CountingOptions {
   tracker?: ByteTrackerOptions;
   /** Extra margin around a crop, fraction of the box size. Default 0.1. */
   cropPadding?: number;
+  /**
+   * Longest side of an object's crop (presence, line, zone and per-object events): a thumbnail,
+   * what the dashboard's feed shows. Zone occupancy crops keep `crops.max_side`. Default 112.
+   */
+  cropMaxSide?: number;
 }
 
 interface Kind {
@@ -93,8 +98,9 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
   const areaName = options.areaName ?? streamId;
   const geo = new GeometryCounter(geometry);
   const presence = options.presence ?? false;
+  const cropMaxSide = options.cropMaxSide ?? 112;
   const objects = geo.empty && !presence
-    ? new ObjectEvents({ analyticId: kind.id, streamId, areaName, summaryLabel: kind.classes.length === 1 ? kind.classes[0]! : 'vehicle' }, options.objects)
+    ? new ObjectEvents({ analyticId: kind.id, streamId, areaName, summaryLabel: kind.classes.length === 1 ? kind.classes[0]! : 'vehicle', cropMaxSide }, options.objects)
     : null;
   const presenceThreshold = options.presenceThreshold ?? 0.5;
   const padding = options.cropPadding ?? 0.1;
@@ -131,7 +137,7 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
     if (!best) return null;
     const label = kind.classes.length === 1 ? kind.classes[0]! : best.label;
     return {
-      analyticId: kind.id, streamId, timestamp: frame.timestamp, crop: paddedCrop(frame, best.box),
+      analyticId: kind.id, streamId, timestamp: frame.timestamp, crop: { ...paddedCrop(frame, best.box), maxSide: cropMaxSide },
       primaryText: label, secondaryText: '',
       data: { area_name: areaName, confidence: round(best.score), label, direction: '', line: '', count, trigger: 'presence' },
     };
@@ -139,7 +145,7 @@ export function createTrackCounting(kind: Kind, deps: CountingDeps, streamId: st
 
   function trackEvent(frame: Frame, ev: GeometryEvent, track: Track): Observation {
     const extra = extras.get(track.id);
-    const crop = extra?.crop ? { image: extra.crop, box: [0, 0, extra.crop.width, extra.crop.height] as Box } : paddedCrop(frame, track.box);
+    const crop = { ...(extra?.crop ? { image: extra.crop, box: [0, 0, extra.crop.width, extra.crop.height] as Box } : paddedCrop(frame, track.box)), maxSide: cropMaxSide };
     const counterKind = ev.kind === 'line' ? 'line' : 'zone';
     const totals = deps.counters?.add(streamId, kind.name, counterKind, ev.name, ev.inOut, frame.timestamp);
     const isLine = ev.kind === 'line';

@@ -159,6 +159,7 @@ function countingOptions(o: Options, stream: StreamEntry): CountingOptions {
     presenceThreshold: o.presence_threshold as number | undefined,
     occupancyInterval: o.occupancy_interval_s as number | undefined,
     cropPadding: o.crop_padding as number | undefined,
+    cropMaxSide: o.crop_max_side as number | undefined,
     classes: o.classes as string[] | undefined,
     objects: {
       events: o.track_events as ObjectEventOptions['events'],

@@ -24,8 +24,11 @@ export interface Observation {
   streamId: string;
   /** Unix ms of the frame this observation comes from. */
   timestamp: number;
-  /** The image region the event shows (encoded to JPEG by events/); null: an event without a crop (summaries). */
-  crop: { image: RgbImage; box: Box } | null;
+  /**
+   * The image region the event shows (encoded to JPEG by events/); null: an event without a crop
+   * (summaries). `maxSide` bounds its longest side below `crops.max_side` (an object's thumbnail).
+   */
+  crop: { image: RgbImage; box: Box; maxSide?: number } | null;
   primaryText: string;
   secondaryText: string;
   /** Analytic-specific `pipeline_data` keys (DESIGN.md section 5), without event_id/primary/secondary text. */

@@ -89,6 +89,20 @@ test('crop budget: a large region is scaled to the longest side and stays within
   assert.deepEqual([(await sharp(small).metadata()).width, (await sharp(small).metadata()).height], [60, 160], 'never enlarged');
 });
 
+test("an observation's own crop bound (an object's thumbnail) tightens crops.max_side, never loosens it", async () => {
+  const street = await sharp(mediaPath('coco_people_crowded_000000005001.jpg')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const image = { width: street.info.width, height: street.info.height, data: street.data };
+  const box: Box = [0, 0, 300, 400];
+  const side = async (maxSide: number | undefined, ctxSide: number) => {
+    const { crop } = await buildEvent(observation('NFV4-PC', { crop: { image, box, maxSide } }), { nodeNum: 1, streamAddress: 'cam', jpegQuality: 60, cropMaxSide: ctxSide });
+    const m = await sharp(crop!).metadata();
+    return [m.width, m.height];
+  };
+  assert.deepEqual(await side(128, 256), [96, 128], 'the object bound');
+  assert.deepEqual(await side(1000, 256), [192, 256], 'crops.max_side still holds');
+  assert.deepEqual(await side(undefined, 256), [192, 256], 'no object bound');
+});
+
 test('an observation without a crop builds an event without the crop key, valid when no crop is required', async () => {
   const { event, crop } = await buildEvent(observation('NFV4-PC', { crop: null }), { nodeNum: 1, streamAddress: 'rtsp://cam' });
   assert.equal(crop, null);

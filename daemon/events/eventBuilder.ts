@@ -69,7 +69,8 @@ export async function encodeCrop(image: RgbImage, box: Box, quality = 80, maxSid
 export async function buildEvent(obs: Observation, ctx: EventContext): Promise<{ event: VisionEvent; crop: Buffer | null }> {
   const ts = Number.isFinite(obs.timestamp) && obs.timestamp > 0 ? Math.trunc(obs.timestamp) : Date.now();
   const eventId = newEventId(ts);
-  const crop = obs.crop ? await encodeCrop(obs.crop.image, obs.crop.box, ctx.jpegQuality, ctx.cropMaxSide) : null;
+  const maxSide = smallest(ctx.cropMaxSide, obs.crop?.maxSide);
+  const crop = obs.crop ? await encodeCrop(obs.crop.image, obs.crop.box, ctx.jpegQuality, maxSide) : null;
   // Analytic keys first, then the three keys every event must carry (they win over stray duplicates in data).
   const pipeline_data = { ...obs.data, event_id: eventId, primary_text: obs.primaryText ?? '', secondary_text: obs.secondaryText ?? '' };
   const event: VisionEvent = {
@@ -82,6 +83,12 @@ export async function buildEvent(obs: Observation, ctx: EventContext): Promise<{
     pipeline_data,
   };
   return { event, crop };
+}
+
+/** The tighter of two optional bounds. */
+function smallest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined || !(a > 0)) return b;
+  return b !== undefined && b > 0 ? Math.min(a, b) : a;
 }
 
 /** A copy of the event without its base64 crop (for `crops=0`, storage and logs). */
