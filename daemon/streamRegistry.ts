@@ -281,7 +281,7 @@ export class StreamRegistry implements StreamControl {
     return v;
   }
 
-  /** Every stream as it stands now (config file, then API), with its enabled switch. */
+  /** Every stream as it stands now (config file, then API), with its enabled switch (the store merges its column in). */
   entries(): { entry: StreamEntry; origin: 'config' | 'api' }[] {
     const api = this.deps.store
       .list()
