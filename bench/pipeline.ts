@@ -4,7 +4,8 @@
 // would offer whatever ffmpeg decodes and measure only drops) beside this machine's limit
 // min(decode-only to rgb24 at the same size, ORT-only, offered), all measured in the same run, interleaved
 // (limit, product, product, limit). Also: CPU-ms per analysed frame (node + ffmpeg) beside the
-// ORT-only CPU-ms per inference (the CPU ratio), ffmpeg's share of it, event-loop lag p99 and the main thread's GC share.
+// ORT-only CPU-ms per inference (the CPU ratio), ffmpeg's share of it, event-loop lag p99 and the main thread's GC share,
+// and the ratio's ceiling on a CPU-only box: ORT's CPU beside the decode-only limit's CPU per frame, nothing else counted.
 // Default: 640x360 file, 1 and 4 streams. --full adds 8 streams, 1280x720 and RTSP.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { mediaPath } from '../test/helpers/paths.js';
 import { startRtspServer, type RtspServer } from '../test/helpers/rtspServer.js';
 import { decodeOnlyFps, ortOnlyFps, pipelineTotals, startBenchDaemon, warm } from './lib/limits.js';
-import { cpuNow, cpuSince, f1, f2, loadLine, mainThreadWatch, wantsFull, withOptionalLoad } from './lib/measure.js';
+import { cpuNow, cpuSince, f1, f2, loadLine, mainThreadWatch, notProduct, wantsFull, withOptionalLoad } from './lib/measure.js';
 
 const SECONDS = 5;
 const CLIP = 'video_street_pedestrians_640x360.mp4';
@@ -41,10 +42,10 @@ async function product(urls: string[], fps: number): Promise<{ fps: number; cpuP
 
 async function measure(c: Case, file: string, rtsp: RtspServer | null): Promise<void> {
   const urls = Array.from({ length: c.streams }, (_, i) => (rtsp ? rtsp.url(`/s${i}`) : file));
-  const limit = async (): Promise<{ decode: number; ort: number; ortCpu: number }> => {
+  const limit = async (): Promise<{ decode: number; decodeCpu: number; ort: number; ortCpu: number }> => {
     const dec = await decodeOnlyFps(rtsp ? urls[0]! : file, c.streams, SECONDS, { fps: c.fps, rtsp: !!rtsp });
     const o = await ortOnlyFps(mediaPath(CLIP), SECONDS, { streams: c.streams });
-    return { decode: dec.fps, ort: o.fps, ortCpu: o.cpuMsPerInference };
+    return { decode: dec.fps, decodeCpu: dec.cpuMsPerFrame, ort: o.fps, ortCpu: o.cpuMsPerInference };
   };
   const l1 = await limit();
   const p1 = await product(urls, c.fps);
@@ -53,6 +54,7 @@ async function measure(c: Case, file: string, rtsp: RtspServer | null): Promise<
   const decode = (l1.decode + l2.decode) / 2;
   const ort = (l1.ort + l2.ort) / 2;
   const ortCpu = (l1.ortCpu + l2.ortCpu) / 2;
+  const decodeCpu = (l1.decodeCpu + l2.decodeCpu) / 2;
   const fps = (p1.fps + p2.fps) / 2;
   const cpu = (p1.cpuPerFrame + p2.cpuPerFrame) / 2;
   const ffmpegCpu = (p1.ffmpegPerFrame + p2.ffmpegPerFrame) / 2;
@@ -61,6 +63,9 @@ async function measure(c: Case, file: string, rtsp: RtspServer | null): Promise<
   console.log(
     `${c.source} ${c.size} x${c.streams} at ${c.fps} fps: analysed ${f1(fps)} fps vs limit ${f1(lim)} (decode-only ${f1(decode)}, ORT-only ${f1(ort)}, offered ${offered}) -> ${f2(fps / lim)}` +
       ` | CPU ${f1(cpu)} ms/frame (ffmpeg ${f1(ffmpegCpu)}) vs ORT ${f1(ortCpu)} -> CPU ratio ${f2(ortCpu / cpu)}` +
+      // What a CPU-only box could reach if nothing but decoding (to rgb24, no pipe) shared ORT's cores and
+      // every decoded frame were analysed: the ceiling of the CPU ratio and, when CPU-bound, of analysed/ORT-only.
+      ` (ceiling with decoding on these cores: decode ${f1(decodeCpu)} ms/frame -> ${f2(ortCpu / (ortCpu + decodeCpu))})` +
       ` | loop lag p99 ${f1(Math.max(p1.lagP99, p2.lagP99))} ms, GC ${f1(100 * Math.max(p1.gcShare, p2.gcShare))} % of main thread | dropped ${f1((p1.dropped + p2.dropped) / 2 / SECONDS)} fps | ${loadLine()}`,
   );
 }
@@ -88,10 +93,12 @@ export async function run(): Promise<void> {
         for (const [size, file] of Object.entries(clips)) {
           const mounts = Array.from({ length: Math.max(...counts) }, (_, i) => `/s${i}`);
           const rtsp = source === 'rtsp' ? await startRtspServer({ source: { file }, mounts }) : null;
+          notProduct(rtsp?.pid);
           try {
             for (const streams of counts) {
               if (streams === 1) {
                 const rtsp60 = source === 'rtsp' ? await startRtspServer({ source: { file: fast[size]! }, mounts: ['/s0'] }) : null;
+                notProduct(rtsp60?.pid);
                 try {
                   await measure({ size, streams, source, fps: 60 }, fast[size]!, rtsp60);
                 } finally {

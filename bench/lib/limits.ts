@@ -15,7 +15,7 @@ import { ensureModel } from '../../models/fetcher.js';
 import { modelMirror } from '../../test/helpers/paths.js';
 import { prepareInput, rectInput } from '../../daemon/vision/preprocess.js';
 import { ortOptions, videoFrames } from '../inference.js';
-import { benchProviders, cpuNow, cpuSince } from './measure.js';
+import { benchProviders, cpuNow, cpuSince, procCpuMs } from './measure.js';
 
 const require = createRequire(import.meta.url);
 
@@ -26,21 +26,22 @@ const require = createRequire(import.meta.url);
  * to, as the daemon does at fps 6 or less.
  */
 export async function decodeOnlyFps(input: string, n: number, seconds: number, opts: { fps?: number; rtsp?: boolean; refsOnly?: boolean } = {}): Promise<{ fps: number; cpuMsPerFrame: number }> {
-  const c0 = cpuNow();
-  const runs = await Promise.all(Array.from({ length: n }, () => new Promise<{ frames: number; fps: number }>((resolve) => {
+  const runs = await Promise.all(Array.from({ length: n }, () => new Promise<{ frames: number; fps: number; cpuMs: number }>((resolve) => {
     const args = ['-hide_banner', '-stats_period', '0.25', ...(opts.rtsp ? ['-rtsp_transport', 'tcp'] : ['-stream_loop', '-1']),
       ...(opts.refsOnly ? ['-skip_frame', 'noref'] : []), '-i', input,
       '-an', '-vf', opts.fps ? `fps=${opts.fps}` : 'null', '-pix_fmt', 'rgb24', '-f', 'null', '-'];
     const ff = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let first: { t: number; frames: number } | null = null;
-    let last = { t: 0, frames: 0 };
+    // Frames and ffmpeg's own CPU at its first and last progress lines: start-up (probing, an RTSP
+    // handshake) stays out of both, as it does from the product's steady-state figures.
+    let first: { t: number; frames: number; cpu: number } | null = null;
+    let last = { t: 0, frames: 0, cpu: 0 };
     let tail = '';
     ff.stderr.on('data', (d: Buffer) => {
       tail = (tail + d.toString()).slice(-400);
       const all = [...tail.matchAll(/frame=\s*(\d+)/g)];
       const frames = Number(all[all.length - 1]?.[1] ?? 0);
       if (frames <= 0 || frames === last.frames) return;
-      last = { t: performance.now(), frames };
+      last = { t: performance.now(), frames, cpu: procCpuMs(`/proc/${ff.pid}/stat`).own };
       first ??= last;
     });
     // Wall-clock bound: SIGINT makes ffmpeg print its final frame count and exit.
@@ -48,12 +49,12 @@ export async function decodeOnlyFps(input: string, n: number, seconds: number, o
     ff.on('exit', () => {
       clearTimeout(timer);
       const span = first ? (last.t - first.t) / 1000 : 0;
-      resolve({ frames: last.frames, fps: first && span > 0.5 ? (last.frames - first.frames) / span : last.frames / seconds });
+      const steady = first !== null && span > 0.5;
+      resolve({ frames: steady ? last.frames - first!.frames : 0, fps: steady ? (last.frames - first!.frames) / span : last.frames / seconds, cpuMs: steady ? last.cpu - first!.cpu : 0 });
     });
   })));
-  const d = cpuSince(c0);
   const frames = runs.reduce((a, r) => a + r.frames, 0);
-  return { fps: runs.reduce((a, r) => a + r.fps, 0), cpuMsPerFrame: d.childrenMs / Math.max(1, frames) };
+  return { fps: runs.reduce((a, r) => a + r.fps, 0), cpuMsPerFrame: frames > 0 ? runs.reduce((a, r) => a + r.cpuMs, 0) / frames : NaN };
 }
 
 /**

@@ -18,8 +18,13 @@ export function procCpuMs(path: string): { own: number; reaped: number } {
   }
 }
 
-/** The competing load's pids: a child of the bench, but none of the product's CPU. */
+/** The competing load's and the RTSP server's pids: children of the bench, but none of the product's CPU. */
 const notMeasured = new Set<number>();
+
+/** Leaves a child (and what it starts) out of every CPU figure: the camera side of a bench. */
+export function notProduct(pid: number | undefined): void {
+  if (pid !== undefined) notMeasured.add(pid);
+}
 
 /** Pids of every live descendant of `root` (not the competing load). */
 export function descendants(root: number): number[] {
@@ -104,8 +109,10 @@ export function wantsFull(): boolean {
 
 /** Keeps one core busy in a separate process until stopped (a competing workload). */
 export function competingLoad(): { stop(): void } {
-  const child: ChildProcess = spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
-  if (child.pid) notMeasured.add(child.pid);
+  // Spins, and ends itself once its bench is gone (a killed bench runs no finally).
+  const spin = `for (let i = 0; ; i++) if (i % 1e8 === 0 && process.ppid !== ${process.pid}) process.exit(0);`;
+  const child: ChildProcess = spawn(process.execPath, ['-e', spin], { stdio: 'ignore' });
+  notProduct(child.pid);
   return { stop: () => { if (child.exitCode === null) child.kill('SIGKILL'); } };
 }
 

@@ -23,6 +23,8 @@ export interface RtspServerOptions {
 /** A running test RTSP server (scripts/rtsp-test-server.py) and the faults a test can inject. */
 export interface RtspServer {
   readonly port: number;
+  /** The server process (benches leave its CPU out of the product's: it is the camera). */
+  readonly pid: number | undefined;
   /** rtsp://[user:pass@]127.0.0.1:port/mount; credentials default to the server's own, `false` leaves them out. */
   url(mount?: string, auth?: { user: string; password: string } | false): string;
   /** SIGKILL the server and its publishers: players see the connection drop. */
@@ -144,6 +146,9 @@ export async function startRtspServer(opts: RtspServerOptions, t?: TestContextLi
   const server: RtspServer = {
     get port() {
       return port;
+    },
+    get pid() {
+      return child.pid;
     },
     url(mount = (opts.mounts ?? ['/stream'])[0]!, auth) {
       const path = mount.startsWith('/') ? mount : `/${mount}`;
