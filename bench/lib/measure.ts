@@ -26,7 +26,7 @@ export function notProduct(pid: number | undefined): void {
   if (pid !== undefined) notMeasured.add(pid);
 }
 
-/** Pids of every live descendant of `root` (not the competing load). */
+/** Pids of every live descendant of `root`, less those marked `notProduct` and what they started. */
 export function descendants(root: number): number[] {
   const parent = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
